@@ -1,0 +1,36 @@
+"""TagResource, UntagResource and ListTagsForResource for every taggable ARN kind."""
+
+from __future__ import annotations
+
+from clarion.api.context import Context
+from clarion.api.handlers import Input, Output, operation
+from clarion.errors import Forbidden
+
+
+def _arn_in_scope(ctx: Context, arn: str) -> str:
+    """Tags are reached by ARN, not app id, so the key's scope is checked here."""
+    if ctx.app_scope is not None:
+        resource = ctx.clarion.arns.parse(arn)
+        if resource.app_id is None or not ctx.may_see(resource.app_id):
+            raise Forbidden(f"This access key may not act on {arn}")
+    return arn
+
+
+@operation("ListTagsForResource")
+def list_tags(ctx: Context, params: Input) -> Output:
+    arn = _arn_in_scope(ctx, params["ResourceArn"])
+    return {"TagsModel": {"tags": ctx.clarion.tags.list(arn)}}
+
+
+@operation("TagResource")
+def tag_resource(ctx: Context, params: Input) -> Output:
+    arn = _arn_in_scope(ctx, params["ResourceArn"])
+    ctx.clarion.tags.tag(arn, params["TagsModel"]["tags"])
+    return {}
+
+
+@operation("UntagResource")
+def untag_resource(ctx: Context, params: Input) -> Output:
+    arn = _arn_in_scope(ctx, params["ResourceArn"])
+    ctx.clarion.tags.untag(arn, params.get("TagKeys") or [])
+    return {}

@@ -1,0 +1,121 @@
+"""The ASGI application: Pinpoint's API at the root, plus Clarion's own health check."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+import anyio.to_thread
+import sqlalchemy as sa
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.types import Receive, Scope, Send
+
+from clarion.api.handlers import load
+from clarion.api.pipeline import Pipeline
+from clarion.api.protocol import Protocol
+from clarion.core import Clarion
+from clarion.errors import PayloadTooLarge
+
+
+class PinpointEndpoint:
+    """Reads the request off the wire and hands it whole to the pipeline.
+
+    On SQLite the pipeline runs on the event loop: its queries take microseconds, and handing
+    each request to a thread costs more than the request (the GIL hand-off between the loop and
+    a worker adds milliseconds under load). On PostgreSQL, where queries wait on the network,
+    it runs on worker threads.
+    """
+
+    def __init__(self, pipeline: Pipeline, max_body_bytes: int, inline: bool) -> None:
+        self.pipeline = pipeline
+        self.max_body_bytes = max_body_bytes
+        self.inline = inline
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        try:
+            body = await self._read_body(receive, headers)
+        except PayloadTooLarge as error:
+            response = self.pipeline.protocol.serialize_error(error, "-")
+        else:
+            request = (
+                scope["method"],
+                raw_path.decode("latin-1").partition("?")[0],
+                scope["query_string"].decode("latin-1"),
+                headers,
+                body,
+            )
+            if self.inline:
+                response = self.pipeline.handle(*request)
+            else:
+                response = await anyio.to_thread.run_sync(self.pipeline.handle, *request)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status,
+                "headers": [
+                    *((k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers),
+                    (b"content-length", str(len(response.body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": response.body})
+
+    async def _read_body(self, receive: Receive, headers: list[tuple[str, str]]) -> bytes:
+        declared = next((v for k, v in headers if k == "content-length"), None)
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise self._too_large()
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise self._too_large()
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    def _too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(f"Request body is larger than {self.max_body_bytes} bytes")
+
+
+def build_app(clarion: Clarion) -> Starlette:
+    """The whole HTTP surface of one Clarion process. The caller has run migrations."""
+    pipeline = Pipeline(clarion, Protocol(), load())
+
+    async def healthz(_request: Request) -> Response:
+        def check() -> None:
+            with clarion.db.read() as conn:
+                conn.execute(sa.text("SELECT 1"))
+
+        try:
+            await anyio.to_thread.run_sync(check)
+        except sa.exc.SQLAlchemyError:
+            return JSONResponse({"status": "unavailable", "store": "unreachable"}, 503)
+        return JSONResponse({"status": "ok"})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        clarion.close()
+
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Mount(
+                "/",
+                app=PinpointEndpoint(
+                    pipeline, clarion.settings.max_body_bytes, clarion.db.dialect == "sqlite"
+                ),
+            ),
+        ],
+        lifespan=lifespan,
+    )

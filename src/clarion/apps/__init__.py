@@ -1,0 +1,110 @@
+"""Apps (Pinpoint's projects): creation, listing, deletion and per-app settings."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from clarion.apps.settings import apply_settings_update
+from clarion.arns import Arns
+from clarion.errors import BadRequest, NotFound
+from clarion.store.apps import AppRecord, AppRepository
+from clarion.tags import Tags, validate_tags
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+MAX_NAME_LENGTH = 256
+
+
+class Apps:
+    def __init__(self, repo: AppRepository, tags: Tags, arns: Arns, now: Callable[[], str]) -> None:
+        self.repo = repo
+        self.tags = tags
+        self.arns = arns
+        self.now = now
+
+    def create(self, name: str, tags: Mapping[str, str]) -> dict[str, Any]:
+        if not name.strip() or len(name) > MAX_NAME_LENGTH:
+            raise BadRequest(
+                f"CreateApplicationRequest.Name must be 1 to {MAX_NAME_LENGTH} characters"
+            )
+        validate_tags(tags, "CreateApplicationRequest.tags")
+        app_id = uuid.uuid4().hex
+        self.repo.insert(app_id, name, self.now(), {})
+        self.tags.repo.put(self.arns.app(app_id), app_id, tags)
+        return self.get(app_id)
+
+    def record(self, app_id: str) -> AppRecord:
+        record = self.repo.get(app_id)
+        if record is None:
+            raise NotFound(f"Application not found: {app_id}")
+        return record
+
+    def get(self, app_id: str) -> dict[str, Any]:
+        return self._response(self.record(app_id))
+
+    def page(
+        self, page_size: str | None, token: str | None, only: frozenset[str] | None
+    ) -> dict[str, Any]:
+        """One page of apps in creation order; ``only`` hides apps outside a key's scope."""
+        size = _page_size(page_size)
+        records = self.repo.page(_decode_token(token), size + 1, only)
+        result: dict[str, Any] = {"Item": [self._response(r) for r in records[:size]]}
+        if len(records) > size:
+            result["NextToken"] = _encode_token(records[size - 1].seq)
+        return result
+
+    def delete(self, app_id: str) -> dict[str, Any]:
+        response = self.get(app_id)
+        self.repo.delete(app_id)
+        return response
+
+    def settings(self, app_id: str) -> dict[str, Any]:
+        return self._settings_response(app_id, self.record(app_id).settings)
+
+    def update_settings(self, app_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        settings = apply_settings_update(self.record(app_id).settings, request, self.now())
+        self.repo.update_settings(app_id, settings)
+        return self._settings_response(app_id, settings)
+
+    def _settings_response(self, app_id: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+        return {"ApplicationId": app_id, **settings}
+
+    def _response(self, record: AppRecord) -> dict[str, Any]:
+        arn = self.arns.app(record.id)
+        return {
+            "Arn": arn,
+            "Id": record.id,
+            "Name": record.name,
+            "CreationDate": record.creation_date,
+            "tags": self.tags.repo.get(arn),
+        }
+
+
+def _page_size(value: str | None) -> int:
+    if value is None or value == "":
+        return DEFAULT_PAGE_SIZE
+    if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
+        raise BadRequest(
+            f"PageSize must be a whole number from 1 to {MAX_PAGE_SIZE}; got {value!r}"
+        )
+    return int(value)
+
+
+def _encode_token(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"apps:{seq}".encode()).decode()
+
+
+def _decode_token(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        kind, _, seq = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
+        if kind == "apps" and seq.isdigit():
+            return int(seq)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise BadRequest(f"Token is not a token this service issued: {token!r}")

@@ -1,0 +1,81 @@
+"""Settings from ``CLARION_*`` environment variables, optionally a TOML file.
+
+Every setting is listed in docs/configuration.md; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Settings(BaseSettings):
+    """How one Clarion process runs: where it listens, where it keeps data, who it claims to be."""
+
+    model_config = SettingsConfigDict(env_prefix="CLARION_", extra="forbid")
+
+    host: str = Field("127.0.0.1", description="Address the HTTP server listens on.")
+    port: int = Field(8080, ge=0, le=65535, description="Port the HTTP server listens on.")
+    data_dir: Path = Field(
+        Path(".clarion"), description="Directory for the embedded SQLite store and local files."
+    )
+    database_url: str = Field(
+        "",
+        description="SQLAlchemy URL of the store; empty means SQLite at DATA_DIR/clarion.db. "
+        "Use postgresql://user@host/db for PostgreSQL (psycopg 3).",
+    )
+    region: str = Field("us-east-1", description="Region written into ARNs.")
+    account_id: str = Field("000000000000", description="Account id written into ARNs.")
+    max_body_bytes: int = Field(
+        7 * 1024 * 1024, ge=1024, description="Largest request body accepted (413 above)."
+    )
+    log_level: str = Field("info", description="Log level: debug, info, warning or error.")
+    config_file: Path | None = Field(
+        None, description="TOML file with any of these settings (lower-case keys)."
+    )
+
+    @field_validator("account_id")
+    @classmethod
+    def _twelve_digits(cls, value: str) -> str:
+        if len(value) != 12 or not value.isdigit():
+            raise ValueError("must be 12 digits")
+        return value
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The URL with the driver spelled out, so ``postgresql://`` means psycopg 3."""
+        url = self.database_url or f"sqlite:///{self.data_dir / 'clarion.db'}"
+        if url.startswith("postgresql://"):
+            return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        if url.startswith("postgres://"):
+            return "postgresql+psycopg://" + url.removeprefix("postgres://")
+        return url
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_path = os.environ.get("CLARION_CONFIG_FILE")
+        if toml_path:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment (and TOML file), with explicit overrides winning."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,45 @@
+"""The Clarion core: one object that owns the store and the domain services built on it.
+
+The HTTP layer and the CLI both start from here; nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+from clarion.apps import Apps
+from clarion.arns import Arns, Resource
+from clarion.clock import Clock, iso, system_clock
+from clarion.config import Settings
+from clarion.endpoints.service import Endpoints
+from clarion.keys import Keys
+from clarion.store.apps import AppRepository
+from clarion.store.database import Database
+from clarion.store.endpoints import EndpointRepository
+from clarion.store.keys import KeyRepository
+from clarion.store.tags import TagRepository
+from clarion.tags import Tags
+
+
+class Clarion:
+    def __init__(self, settings: Settings, clock: Clock = system_clock) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.db = Database(settings.sqlalchemy_url)
+        self.arns = Arns(settings.region, settings.account_id)
+        app_repo = AppRepository(self.db)
+        self.tags = Tags(TagRepository(self.db), self.arns, self._resource_exists)
+        self.apps = Apps(app_repo, self.tags, self.arns, self.now)
+        self.endpoints = Endpoints(self.db, EndpointRepository(self.db), self.now)
+        self.keys = Keys(KeyRepository(self.db), clock)
+
+    def now(self) -> str:
+        return iso(self.clock())
+
+    def start(self) -> None:
+        self.db.migrate()
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    def _resource_exists(self, resource: Resource) -> bool:
+        """Only apps exist so far; campaigns, segments, journeys and templates come later."""
+        return resource.kind == "app" and self.apps.repo.exists(resource.resource_id)

@@ -1,0 +1,1 @@
+"""Persistence: one SQLAlchemy Core schema on SQLite or PostgreSQL, behind small repositories."""
