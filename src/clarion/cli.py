@@ -44,6 +44,9 @@ def serve(
     ] = False,
 ) -> None:
     """Run the HTTP server until SIGINT or SIGTERM, finishing requests in flight."""
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises it to the handler found at start:
+    # this one turns it into a clean exit, so supervisors see status 0 after a requested stop.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     clarion = _open(data_dir, host=host, port=port)
     settings = clarion.settings
     logs.configure(settings.log_level)
@@ -57,9 +60,6 @@ def serve(
         access_log=False,
         timeout_graceful_shutdown=30,
     )
-    # uvicorn shuts down gracefully on SIGTERM, then re-raises it to the handler found at start:
-    # this one turns it into a clean exit, so supervisors see status 0 after a requested stop.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.Server(config).run()
 
 
