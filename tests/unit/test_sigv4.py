@@ -210,7 +210,7 @@ def test_presigned_url_expired() -> None:
     request = sign("GET", f"{ENDPOINT}/v1/apps", presign_expires=300)
     error = rejected(request, now=SIGNED_AT.replace(tzinfo=UTC) + timedelta(seconds=301))
     assert error.args[0].startswith("Signature expired")
-    assert error.code == "InvalidSignatureException"
+    assert error.code == "ForbiddenException"
 
 
 def test_presigned_url_dated_in_the_future() -> None:
@@ -231,7 +231,7 @@ def test_presigned_expires_out_of_range(expires: str, message: str) -> None:
     )
     error = rejected(tampered)
     assert message in error.args[0]
-    assert error.status == 400
+    assert error.status == 403
 
 
 def test_presigned_url_tampered_query() -> None:
@@ -249,7 +249,7 @@ def test_presigned_with_missing_parameters() -> None:
     )
     error = rejected(replace(request, query_string=stripped))
     assert "must include" in error.args[0]
-    assert error.code == "IncompleteSignatureException"
+    assert error.code == "ForbiddenException"
 
 
 def test_secret_is_not_kept_in_the_failing_frames() -> None:
@@ -270,7 +270,7 @@ def test_secret_is_not_kept_in_the_failing_frames() -> None:
 def test_unknown_access_key() -> None:
     error = rejected(sign("GET", f"{ENDPOINT}/v1/apps"), secrets=lambda _: None)
     assert error.args[0] == "The security token included in the request is invalid."
-    assert error.code == "UnrecognizedClientException"
+    assert error.code == "ForbiddenException"
     assert error.status == 403
 
 
@@ -278,7 +278,7 @@ def test_wrong_secret() -> None:
     request = sign("GET", f"{ENDPOINT}/v1/apps", secret="not-the-right-secret")
     error = rejected(request)
     assert error.args[0].startswith(MISMATCH)
-    assert error.code == "InvalidSignatureException"
+    assert error.code == "ForbiddenException"
 
 
 def test_tampered_body() -> None:
@@ -321,7 +321,7 @@ def test_expired_header_signature() -> None:
         "Signature expired: 20261128T100000Z is now earlier than 20261128T100100Z "
         "(20261128T101600Z - 15 min.)"
     )
-    assert error.code == "InvalidSignatureException"
+    assert error.code == "ForbiddenException"
 
 
 def test_header_signature_within_skew_either_way() -> None:
@@ -354,7 +354,7 @@ def test_missing_authentication() -> None:
     request = on_the_wire("GET", f"{ENDPOINT}/v1/apps?page-size=1", [], b"")
     error = rejected(request)
     assert error.args[0] == "Missing Authentication Token"
-    assert error.code == "MissingAuthenticationTokenException"
+    assert error.code == "ForbiddenException"
 
 
 def test_header_and_query_signing_together() -> None:

@@ -18,7 +18,7 @@ from functools import lru_cache
 from hashlib import sha256
 from urllib.parse import quote, unquote_to_bytes
 
-from clarion.errors import ClarionError
+from clarion.errors import Forbidden
 
 __all__ = [
     "ALGORITHM",
@@ -77,22 +77,11 @@ class Credential:
     service: str
 
 
-class SignatureError(ClarionError):
-    """A request failed authentication; ``code``/``status`` are what AWS answers with.
+class SignatureError(Forbidden):
+    """A request failed authentication: 403 ForbiddenException, as Pinpoint answers.
 
     The message is shown to the client, so it never includes the secret key.
     """
-
-    def __init__(
-        self, message: str, *, code: str = "InvalidSignatureException", status: int = 403
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.status = status
-
-
-def _incomplete(message: str) -> SignatureError:
-    return SignatureError(message, code="IncompleteSignatureException", status=400)
 
 
 @dataclass(frozen=True)
@@ -126,7 +115,7 @@ def verify(
     presigned = any(key in (b"X-Amz-Signature", b"X-Amz-Algorithm") for key, _ in query)
 
     if authorization is not None and presigned:
-        raise _incomplete(
+        raise SignatureError(
             "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, "
             "Signature query string parameter or the Authorization header should be specified"
         )
@@ -135,7 +124,7 @@ def verify(
     elif presigned:
         auth = _from_query(query)
     else:
-        raise SignatureError(_MISSING_TOKEN, code="MissingAuthenticationTokenException")
+        raise SignatureError(_MISSING_TOKEN)
 
     signed_at = _parse_timestamp(auth.timestamp)
     _check_scope(auth, service)
@@ -143,7 +132,7 @@ def verify(
 
     signed_names = auth.signed_headers.split(";")
     if "host" not in signed_names:
-        raise _incomplete(
+        raise SignatureError(
             "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
         )
 
@@ -214,7 +203,7 @@ def _parse_query(query_string: str) -> list[tuple[bytes, bytes]]:
 def _from_authorization_header(value: str, headers: dict[str, list[str]]) -> _Authorization:
     algorithm, _, rest = value.strip().partition(" ")
     if algorithm != ALGORITHM:
-        raise _incomplete(
+        raise SignatureError(
             "The authorization mechanism you have provided is not supported. "
             f"Please use {ALGORITHM}."
         )
@@ -224,11 +213,11 @@ def _from_authorization_header(value: str, headers: dict[str, list[str]]) -> _Au
             continue
         key, sep, param = part.strip().partition("=")
         if not sep:
-            raise _incomplete(
+            raise SignatureError(
                 "Invalid key=value pair (missing equal-sign) in Authorization header."
             )
         if key in params:
-            raise _incomplete("Authorization header has a duplicated parameter.")
+            raise SignatureError("Authorization header has a duplicated parameter.")
         params[key] = param.strip()
 
     problems = [
@@ -242,7 +231,7 @@ def _from_authorization_header(value: str, headers: dict[str, list[str]]) -> _Au
             "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
         )
     if problems or timestamp is None:
-        raise _incomplete(" ".join(problems))
+        raise SignatureError(" ".join(problems))
 
     access_key_id, scope_date, region, service, terminator = _parse_credential(params["Credential"])
     return _Authorization(
@@ -269,7 +258,7 @@ def _header_timestamp(headers: dict[str, list[str]]) -> str | None:
     try:
         parsed = parsedate_to_datetime(date)
     except (TypeError, ValueError):
-        raise _incomplete("Date must be in the RFC 1123 format.") from None
+        raise SignatureError("Date must be in the RFC 1123 format.") from None
     return _format(_as_utc(parsed))
 
 
@@ -279,25 +268,25 @@ def _from_query(query: list[tuple[bytes, bytes]]) -> _Authorization:
         key = raw_key.decode("utf-8", "replace")
         if key in _PRESIGN_PARAMS:
             if key in found:
-                raise _incomplete(f"Query-string parameter '{key}' may only be given once.")
+                raise SignatureError(f"Query-string parameter '{key}' may only be given once.")
             found[key] = raw_value.decode("utf-8", "replace")
     if any(not found.get(name) for name in _PRESIGN_PARAMS):
-        raise _incomplete(
+        raise SignatureError(
             "AWS query-string parameters must include 'X-Amz-Algorithm', 'X-Amz-Credential', "
             "'X-Amz-Signature', 'X-Amz-Date', 'X-Amz-SignedHeaders', and 'X-Amz-Expires'. "
             "Re-examine the query-string parameters."
         )
     if found["X-Amz-Algorithm"] != ALGORITHM:
-        raise _incomplete(f'X-Amz-Algorithm only supports "{ALGORITHM}"')
+        raise SignatureError(f'X-Amz-Algorithm only supports "{ALGORITHM}"')
 
     expires_text = found["X-Amz-Expires"]
     if not _EXPIRES_RE.fullmatch(expires_text):
-        raise _incomplete("X-Amz-Expires should be a number")
+        raise SignatureError("X-Amz-Expires should be a number")
     expires = int(expires_text)
     if expires < 1:
-        raise _incomplete("X-Amz-Expires must be at least 1 second")
+        raise SignatureError("X-Amz-Expires must be at least 1 second")
     if expires > MAX_PRESIGN_EXPIRES:
-        raise _incomplete(
+        raise SignatureError(
             f"X-Amz-Expires must be less than a week (in seconds) that is {MAX_PRESIGN_EXPIRES}"
         )
 
@@ -320,7 +309,7 @@ def _from_query(query: list[tuple[bytes, bytes]]) -> _Authorization:
 def _parse_credential(credential: str) -> tuple[str, str, str, str, str]:
     parts = credential.split("/")
     if len(parts) != 5 or not parts[0]:
-        raise _incomplete(
+        raise SignatureError(
             "Credential must have exactly 5 slash-delimited elements, "
             f"e.g. keyid/date/region/service/term, got {len(parts)}."
         )
@@ -351,7 +340,7 @@ def _check_scope(auth: _Authorization, service: str) -> None:
 
 
 def _parse_timestamp(timestamp: str) -> datetime:
-    error = _incomplete("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"")
+    error = SignatureError("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"")
     if not _TIMESTAMP_RE.fullmatch(timestamp):
         raise error
     try:
@@ -464,7 +453,7 @@ def _derive_signing_key(lookup_secret: Callable[[str], str | None], auth: _Autho
     """Kept apart so the secret never lives in the frame that raises the client-facing errors."""
     secret = lookup_secret(auth.access_key_id)
     if secret is None:
-        raise SignatureError(_INVALID_TOKEN, code="UnrecognizedClientException")
+        raise SignatureError(_INVALID_TOKEN)
     return _signing_key(secret, auth.scope_date, auth.region, auth.service)
 
 
