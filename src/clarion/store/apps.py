@@ -9,7 +9,38 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from clarion.store.database import Database
-from clarion.store.schema import apps, attribute_names, endpoints, tags
+from clarion.store.schema import (
+    apps,
+    attribute_names,
+    daily_active,
+    daily_attributes,
+    daily_events,
+    daily_metrics,
+    daily_revenue,
+    daily_sessions,
+    endpoint_activity,
+    endpoints,
+    event_streams,
+    event_types,
+    events,
+    tags,
+)
+
+_APP_TABLES = (
+    endpoints,
+    attribute_names,
+    tags,
+    events,
+    event_types,
+    endpoint_activity,
+    daily_active,
+    daily_sessions,
+    daily_events,
+    daily_attributes,
+    daily_metrics,
+    daily_revenue,
+    event_streams,
+)
 
 _APP_EXISTS = sa.select(apps.c.seq).where(apps.c.id == sa.bindparam("app_id"))
 
@@ -67,6 +98,6 @@ class AppRepository:
 
 
 def _delete_app_rows(conn: Connection, app_id: str) -> None:
-    for table in (endpoints, attribute_names, tags):
+    for table in _APP_TABLES:
         conn.execute(table.delete().where(table.c.app_id == app_id))
     conn.execute(apps.delete().where(apps.c.id == app_id))

@@ -82,3 +82,119 @@ access_key_apps = sa.Table(
     ),
     sa.Column("app_id", sa.String(64), primary_key=True),
 )
+
+# --- Events and analytics -------------------------------------------------------------------
+# Raw events are kept (for event streams and re-computation); every standard report reads the
+# per-app, per-day rollups below instead. ``day`` is the UTC date of the event's own timestamp
+# as "YYYY-MM-DD", so late events land on their own day.
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("app_id", sa.String(64), nullable=False),
+    sa.Column("endpoint_key", sa.String(256), nullable=False),
+    sa.Column("event_id", sa.String(256), nullable=False),
+    sa.Column("event_type", sa.String(64), nullable=False),
+    sa.Column("timestamp_ms", sa.BigInteger, nullable=False),
+    sa.Column("arrival_ms", sa.BigInteger, nullable=False),
+    sa.Column("day", sa.String(10), nullable=False),
+    sa.Column("session_id", sa.String(256), nullable=True),
+    sa.Column("event", Json, nullable=False),
+    sa.UniqueConstraint("app_id", "endpoint_key", "event_id"),
+    sa.Index("ix_events_app_seq", "app_id", "seq"),
+)
+
+event_types = sa.Table(
+    "event_types",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("event_type", sa.String(64), primary_key=True),
+)
+
+endpoint_activity = sa.Table(
+    "endpoint_activity",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("ordinal", sa.BigInteger, primary_key=True),
+    sa.Column("first_day", sa.String(10), nullable=False),
+    sa.Column("last_event_ms", sa.BigInteger, nullable=False),
+    sa.Column("session_id", sa.String(256), nullable=True),
+    sa.Column("session_start_ms", sa.BigInteger, nullable=True),
+    sa.Column("session_stop_ms", sa.BigInteger, nullable=True),
+    sa.Index("ix_endpoint_activity_first_day", "app_id", "first_day"),
+)
+
+daily_active = sa.Table(
+    "daily_active",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("endpoints", sa.LargeBinary, nullable=False),
+)
+
+daily_sessions = sa.Table(
+    "daily_sessions",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("sessions", sa.BigInteger, nullable=False),
+    sa.Column("ended", sa.BigInteger, nullable=False),
+    sa.Column("duration_ms", sa.BigInteger, nullable=False),
+)
+
+daily_events = sa.Table(
+    "daily_events",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("event_type", sa.String(64), primary_key=True),
+    sa.Column("count", sa.BigInteger, nullable=False),
+)
+
+daily_attributes = sa.Table(
+    "daily_attributes",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("event_type", sa.String(64), primary_key=True),
+    sa.Column("attribute", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(256), primary_key=True),
+    sa.Column("count", sa.BigInteger, nullable=False),
+)
+
+daily_metrics = sa.Table(
+    "daily_metrics",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("event_type", sa.String(64), primary_key=True),
+    sa.Column("metric", sa.String(64), primary_key=True),
+    sa.Column("count", sa.BigInteger, nullable=False),
+    sa.Column("total", sa.Float, nullable=False),
+    sa.Column("minimum", sa.Float, nullable=False),
+    sa.Column("maximum", sa.Float, nullable=False),
+)
+
+daily_revenue = sa.Table(
+    "daily_revenue",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("currency", sa.String(16), primary_key=True),
+    sa.Column("purchases", sa.BigInteger, nullable=False),
+    sa.Column("quantity", sa.Float, nullable=False),
+    sa.Column("revenue", sa.Float, nullable=False),
+)
+
+event_streams = sa.Table(
+    "event_streams",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("destination_stream_arn", sa.String(1024), nullable=False),
+    sa.Column("role_arn", sa.String(1024), nullable=False),
+    sa.Column("last_modified_date", sa.String(32), nullable=False),
+    sa.Column("last_updated_by", sa.String(256), nullable=True),
+    sa.Column("exported_seq", sa.BigInteger, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=True),
+)
