@@ -10,6 +10,7 @@ from clarion.arns import Arns, Resource
 from clarion.clock import Clock, iso, system_clock
 from clarion.config import Settings
 from clarion.endpoints.service import Endpoints
+from clarion.events.service import Events
 from clarion.keys import Keys
 from clarion.store.apps import AppRepository
 from clarion.store.database import Database
@@ -29,10 +30,14 @@ class Clarion:
         self.tags = Tags(TagRepository(self.db), self.arns, self._resource_exists)
         self.apps = Apps(app_repo, self.tags, self.arns, self.now)
         self.endpoints = Endpoints(self.db, EndpointRepository(self.db), self.now)
+        self.events = Events(self.db, self.endpoints, self.now_ms)
         self.keys = Keys(KeyRepository(self.db), clock)
 
     def now(self) -> str:
         return iso(self.clock())
+
+    def now_ms(self) -> int:
+        return int(self.clock().timestamp() * 1000)
 
     def start(self) -> None:
         self.db.migrate()

@@ -14,6 +14,7 @@ class Context:
     access_key_id: str
     app_scope: frozenset[str] | None
     """Apps the caller's key is limited to; None means every app."""
+    body_size: int
 
     def may_see(self, app_id: str) -> bool:
         return self.app_scope is None or app_id in self.app_scope

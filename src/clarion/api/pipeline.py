@@ -80,7 +80,7 @@ class Pipeline:
         if handler is None:
             raise NotImplementedYet(f"{route.operation} is not implemented in Clarion yet")
         params = self.protocol.parse(route, query_string, dict(headers), body)
-        ctx = Context(self.clarion, request_id, facts["access_key_id"], key.app_ids)
+        ctx = Context(self.clarion, request_id, facts["access_key_id"], key.app_ids, len(body))
         app_id = params.get("ApplicationId")
         if app_id is not None:
             self._check_app(ctx, app_id)

@@ -115,32 +115,35 @@ class Endpoints:
         return {"ApplicationId": app_id, "AttributeType": attribute_type, "Attributes": removed}
 
     def _write(self, app_id: str, updates: Sequence[Update], request_id: str) -> None:
-        now = self.now()
         with self.db.write() as conn:
-            writer = EndpointWriter(conn, app_id)
-            existing = writer.lock(rules.endpoint_id_key(u.endpoint_id) for u in updates)
-            known = writer.attribute_names()
-            added: dict[str, set[str]] = {}
-            for update in updates:
-                key = rules.endpoint_id_key(update.endpoint_id)
-                before = existing.get(key)
-                previous = before.document if before else None
-                rules.validate_endpoint_request(update.request, path=update.path, existing=previous)
-                document = rules.merge_endpoint(previous, update.request, now=now)
-                document["Id"] = previous["Id"] if previous else update.endpoint_id
-                document["RequestId"] = request_id
-                rules.validate_endpoint_document(document, path=update.path)
-                self._make_room_for_user(writer, key, document)
-                self._deactivate_same_address(writer, key, document)
-                new_names = rules.count_new_attribute_keys(_union(known, added), document)
-                for kind, names in new_names.items():
-                    added.setdefault(kind, set()).update(names)
-                if before is None:
-                    writer.insert(key, now, document)
-                else:
-                    writer.replace(key, document)
-            rules.check_application_attribute_quota(known, added)
-            writer.add_attribute_names(added)
+            self.apply(EndpointWriter(conn, app_id), updates, request_id)
+
+    def apply(self, writer: EndpointWriter, updates: Sequence[Update], request_id: str) -> None:
+        """Merge and store updates inside the caller's transaction (PutEvents uses this too)."""
+        now = self.now()
+        existing = writer.lock(rules.endpoint_id_key(u.endpoint_id) for u in updates)
+        known = writer.attribute_names()
+        added: dict[str, set[str]] = {}
+        for update in updates:
+            key = rules.endpoint_id_key(update.endpoint_id)
+            before = existing.get(key)
+            previous = before.document if before else None
+            rules.validate_endpoint_request(update.request, path=update.path, existing=previous)
+            document = rules.merge_endpoint(previous, update.request, now=now)
+            document["Id"] = previous["Id"] if previous else update.endpoint_id
+            document["RequestId"] = request_id
+            rules.validate_endpoint_document(document, path=update.path)
+            self._make_room_for_user(writer, key, document)
+            self._deactivate_same_address(writer, key, document)
+            new_names = rules.count_new_attribute_keys(_union(known, added), document)
+            for kind, names in new_names.items():
+                added.setdefault(kind, set()).update(names)
+            if before is None:
+                writer.insert(key, now, document)
+            else:
+                writer.replace(key, document)
+        rules.check_application_attribute_quota(known, added)
+        writer.add_attribute_names(added)
 
     def _make_room_for_user(
         self, writer: EndpointWriter, key: str, document: Mapping[str, Any]

@@ -1,0 +1,1 @@
+"""Event ingestion: PutEvents validation, sessions and the per-day rollups analytics reads."""

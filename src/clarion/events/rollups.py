@@ -1,0 +1,65 @@
+"""What one batch of events adds to the per-day rollups, gathered in memory first so that each
+rollup row is written once per request however many events touch it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+Day = str
+
+
+@dataclass
+class MetricTotals:
+    count: int = 0
+    total: float = 0.0
+    minimum: float = float("inf")
+    maximum: float = float("-inf")
+
+    def add(self, value: float) -> None:
+        self.count += 1
+        self.total += value
+        self.minimum = min(self.minimum, value)
+        self.maximum = max(self.maximum, value)
+
+
+@dataclass
+class SessionTotals:
+    started: int = 0
+    ended: int = 0
+    duration_ms: int = 0
+
+
+@dataclass
+class RevenueTotals:
+    purchases: int = 0
+    quantity: float = 0.0
+    revenue: float = 0.0
+
+
+@dataclass
+class Rollup:
+    active: dict[Day, set[int]] = field(default_factory=lambda: defaultdict(set))
+    sessions: dict[Day, SessionTotals] = field(default_factory=lambda: defaultdict(SessionTotals))
+    events: dict[tuple[Day, str], int] = field(default_factory=lambda: defaultdict(int))
+    attributes: dict[tuple[Day, str, str, str], int] = field(
+        default_factory=lambda: defaultdict(int)
+    )
+    metrics: dict[tuple[Day, str, str], MetricTotals] = field(
+        default_factory=lambda: defaultdict(MetricTotals)
+    )
+    revenue: dict[tuple[Day, str], RevenueTotals] = field(
+        default_factory=lambda: defaultdict(RevenueTotals)
+    )
+
+    def session_started(self, day: Day) -> None:
+        self.sessions[day].started += 1
+
+    def session_ended(self, day: Day, duration_ms: int) -> None:
+        self.sessions[day].ended += 1
+        self.sessions[day].duration_ms += duration_ms
+
+    def session_reopened(self, day: Day, duration_ms: int) -> None:
+        """A session counted as ended came back within the grace period: it has not ended."""
+        self.sessions[day].ended -= 1
+        self.sessions[day].duration_ms -= duration_ms

@@ -1,0 +1,216 @@
+"""PutEvents: validate each event on its own, upsert endpoints, store events durably and fold
+them into the rollups — all in one transaction, committed before the 202 goes out."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from clarion.endpoints import rules as endpoint_rules
+from clarion.endpoints.service import Endpoints, Update
+from clarion.errors import BadRequest, PayloadTooLarge
+from clarion.events import rules
+from clarion.events.rollups import Rollup
+from clarion.events.sessions import SessionState, track
+from clarion.store.database import Database
+from clarion.store.endpoints import EndpointWriter
+from clarion.store.events import Activity, EventWriter
+
+ACCEPTED = {"Message": "Accepted", "StatusCode": 202}
+
+
+def _refused(message: str) -> dict[str, Any]:
+    return {"Message": message, "StatusCode": 400}
+
+
+@dataclass(frozen=True)
+class Accepted:
+    endpoint_key: str
+    event_id: str
+    event: Mapping[str, Any]
+    timestamp_ms: int
+
+
+class Events:
+    def __init__(self, db: Database, endpoints: Endpoints, now_ms: Callable[[], int]) -> None:
+        self.db = db
+        self.endpoints = endpoints
+        self.now_ms = now_ms
+
+    def put(
+        self, app_id: str, batch: Mapping[str, Mapping[str, Any]], request_id: str, size: int
+    ) -> dict[str, Any]:
+        """Record a PutEvents request; the answer has a result for every endpoint and event."""
+        if size > rules.MAX_REQUEST_BYTES:
+            raise PayloadTooLarge(
+                f"A PutEvents request is at most {rules.MAX_REQUEST_BYTES // (1024 * 1024)} MB"
+            )
+        total = sum(len(item["Events"]) for item in batch.values())
+        if total > rules.MAX_EVENTS_PER_REQUEST:
+            raise BadRequest(
+                f"EventsRequest.BatchItem holds {total} events; a request can carry at most "
+                f"{rules.MAX_EVENTS_PER_REQUEST}"
+            )
+        results: dict[str, dict[str, Any]] = {}
+        candidates: list[Accepted] = []
+        for endpoint_id, item in batch.items():
+            event_results: dict[str, Any] = {}
+            results[endpoint_id] = {
+                "EndpointItemResponse": ACCEPTED,
+                "EventsItemResponse": event_results,
+            }
+            try:
+                endpoint_rules.validate_endpoint_id(endpoint_id, path="BatchItem")
+            except BadRequest as error:
+                results[endpoint_id]["EndpointItemResponse"] = _refused(error.message)
+                for event_id in item["Events"]:
+                    event_results[event_id] = _refused("The endpoint id is not valid")
+                continue
+            key = endpoint_rules.endpoint_id_key(endpoint_id)
+            for event_id, event in item["Events"].items():
+                try:
+                    timestamp = rules.check_event(event)
+                except rules.InvalidEvent as error:
+                    event_results[event_id] = _refused(str(error))
+                    continue
+                candidates.append(Accepted(key, event_id, event, timestamp))
+                event_results[event_id] = ACCEPTED
+        with self.db.write() as conn:
+            self._upsert_endpoints(conn, app_id, batch, results, request_id)
+            self._record(conn, app_id, candidates, results, batch)
+        return {"Results": results}
+
+    def _upsert_endpoints(
+        self,
+        conn: Any,
+        app_id: str,
+        batch: Mapping[str, Mapping[str, Any]],
+        results: dict[str, dict[str, Any]],
+        request_id: str,
+    ) -> None:
+        """Each item's endpoint data is merged on its own: a bad one is reported, not fatal.
+        Events for an endpoint never seen before create it."""
+        writer = EndpointWriter(conn, app_id)
+        valid = [e for e in batch if results[e]["EndpointItemResponse"] is ACCEPTED]
+        known = set(writer.lock(endpoint_rules.endpoint_id_key(e) for e in valid))
+        for endpoint_id in valid:
+            request = batch[endpoint_id]["Endpoint"]
+            if not request and endpoint_rules.endpoint_id_key(endpoint_id) in known:
+                continue
+            update = Update(endpoint_id, request, f"BatchItem.{endpoint_id}.Endpoint")
+            savepoint = conn.begin_nested()
+            try:
+                self.endpoints.apply(writer, [update], request_id)
+            except BadRequest as error:
+                savepoint.rollback()
+                results[endpoint_id]["EndpointItemResponse"] = _refused(error.message)
+                if endpoint_rules.endpoint_id_key(endpoint_id) not in known:
+                    self.endpoints.apply(writer, [Update(endpoint_id, {}, "")], request_id)
+            else:
+                savepoint.commit()
+
+    def _record(
+        self,
+        conn: Any,
+        app_id: str,
+        candidates: list[Accepted],
+        results: dict[str, dict[str, Any]],
+        batch: Mapping[str, Mapping[str, Any]],
+    ) -> None:
+        writer = EventWriter(conn, app_id)
+        ordinals = writer.ordinals({c.endpoint_key for c in candidates})
+        accepted = self._within_type_quota(writer, candidates, results, batch)
+        arrival = self.now_ms()
+        inserted = writer.insert_events(
+            [
+                {
+                    "app_id": app_id,
+                    "endpoint_key": c.endpoint_key,
+                    "event_id": c.event_id,
+                    "event_type": c.event["EventType"],
+                    "timestamp_ms": c.timestamp_ms,
+                    "arrival_ms": arrival,
+                    "day": rules.day_of(c.timestamp_ms),
+                    "session_id": (c.event.get("Session") or {}).get("Id"),
+                    "event": c.event,
+                }
+                for c in accepted
+            ]
+        )
+        fresh = [c for c in accepted if (c.endpoint_key, c.event_id) in inserted]
+        rollup = Rollup()
+        per_endpoint: dict[int, list[Accepted]] = defaultdict(list)
+        for c in fresh:
+            ordinal = ordinals[c.endpoint_key]
+            per_endpoint[ordinal].append(c)
+            _count(rollup, ordinal, c)
+        activity = writer.activity(per_endpoint)
+        changed: dict[int, Activity] = {}
+        for ordinal, items in per_endpoint.items():
+            items.sort(key=lambda c: c.timestamp_ms)
+            before = activity.get(ordinal)
+            first_day = rules.day_of(items[0].timestamp_ms)
+            state = track(
+                before.session if before else SessionState(),
+                [
+                    (c.timestamp_ms, c.event["EventType"], (c.event.get("Session") or {}).get("Id"))
+                    for c in items
+                ],
+                rollup,
+            )
+            if before is not None:
+                first_day = min(first_day, before.first_day)
+            changed[ordinal] = Activity(first_day, state)
+        writer.save_activity(changed)
+        writer.apply(rollup)
+
+    def _within_type_quota(
+        self,
+        writer: EventWriter,
+        candidates: list[Accepted],
+        results: dict[str, dict[str, Any]],
+        batch: Mapping[str, Mapping[str, Any]],
+    ) -> list[Accepted]:
+        """Refuse events that would make the app's custom event types exceed the quota."""
+        known = writer.event_types()
+        custom = sum(1 for t in known if rules.is_custom(t))
+        new: set[str] = set()
+        kept = []
+        for c in candidates:
+            event_type = c.event["EventType"]
+            if event_type not in known and event_type not in new:
+                if rules.is_custom(event_type) and custom >= rules.MAX_EVENT_TYPES_PER_APP:
+                    endpoint_id = _original_id(batch, c.endpoint_key)
+                    results[endpoint_id]["EventsItemResponse"][c.event_id] = _refused(
+                        f"The app already has {rules.MAX_EVENT_TYPES_PER_APP} custom event types"
+                    )
+                    continue
+                new.add(event_type)
+                custom += rules.is_custom(event_type)
+            kept.append(c)
+        writer.add_event_types(new)
+        return kept
+
+
+def _count(rollup: Rollup, ordinal: int, accepted: Accepted) -> None:
+    event = accepted.event
+    event_type = event["EventType"]
+    day = rules.day_of(accepted.timestamp_ms)
+    rollup.active[day].add(ordinal)
+    rollup.events[(day, event_type)] += 1
+    for name, value in (event.get("Attributes") or {}).items():
+        rollup.attributes[(day, event_type, name, value)] += 1
+    for name, number in (event.get("Metrics") or {}).items():
+        rollup.metrics[(day, event_type, name)].add(float(number))
+    bought = rules.purchase(event)
+    if bought is not None:
+        totals = rollup.revenue[(day, bought.currency)]
+        totals.purchases += 1
+        totals.quantity += bought.quantity
+        totals.revenue += bought.revenue
+
+
+def _original_id(batch: Mapping[str, Any], key: str) -> str:
+    return next(e for e in batch if endpoint_rules.endpoint_id_key(e) == key)

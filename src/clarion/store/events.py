@@ -1,0 +1,253 @@
+"""Writing events and their rollups inside one transaction, so an acknowledged event and its
+counts are stored together or not at all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from pyroaring import BitMap
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from clarion.events.rollups import Rollup
+from clarion.events.sessions import SessionState
+from clarion.store.schema import (
+    daily_active,
+    daily_attributes,
+    daily_events,
+    daily_metrics,
+    daily_revenue,
+    daily_sessions,
+    endpoint_activity,
+    endpoints,
+    event_types,
+    events,
+)
+
+
+@dataclass(frozen=True)
+class Activity:
+    first_day: str
+    session: SessionState
+
+
+_ORDINALS = sa.select(endpoints.c.endpoint_id, endpoints.c.ordinal).where(
+    endpoints.c.app_id == sa.bindparam("app_id"),
+    endpoints.c.endpoint_id.in_(sa.bindparam("keys", expanding=True)),
+)
+_EVENT_TYPES = sa.select(event_types.c.event_type).where(
+    event_types.c.app_id == sa.bindparam("app_id")
+)
+_ACTIVITY = sa.select(endpoint_activity).where(
+    endpoint_activity.c.app_id == sa.bindparam("app_id"),
+    endpoint_activity.c.ordinal.in_(sa.bindparam("ordinals", expanding=True)),
+)
+_BITMAPS = sa.select(daily_active.c.day, daily_active.c.endpoints).where(
+    daily_active.c.app_id == sa.bindparam("app_id"),
+    daily_active.c.day.in_(sa.bindparam("days", expanding=True)),
+)
+
+
+class EventWriter:
+    def __init__(self, conn: Connection, app_id: str) -> None:
+        self.conn = conn
+        self.app_id = app_id
+        self.postgres = conn.dialect.name == "postgresql"
+
+    def ordinals(self, keys: Iterable[str]) -> dict[str, int]:
+        rows = self.conn.execute(_ORDINALS, {"app_id": self.app_id, "keys": list(keys)})
+        return {row.endpoint_id: row.ordinal for row in rows}
+
+    def event_types(self) -> set[str]:
+        return set(self.conn.execute(_EVENT_TYPES, {"app_id": self.app_id}).scalars())
+
+    def add_event_types(self, types: Iterable[str]) -> None:
+        rows = [{"app_id": self.app_id, "event_type": t} for t in types]
+        if rows:
+            self.conn.execute(self._insert(event_types).on_conflict_do_nothing(), rows)
+
+    def insert_events(self, rows: Sequence[Mapping[str, Any]]) -> set[tuple[str, str]]:
+        """Insert the events not stored before; return (endpoint key, event id) of those
+        inserted, so a client re-sending a batch is not counted twice."""
+        if not rows:
+            return set()
+        statement = (
+            self._insert(events)
+            .on_conflict_do_nothing()
+            .returning(events.c.endpoint_key, events.c.event_id)
+        )
+        result = self.conn.execute(statement, list(rows))
+        return {(row.endpoint_key, row.event_id) for row in result}
+
+    def activity(self, ordinals: Iterable[int]) -> dict[int, Activity]:
+        query = _ACTIVITY.with_for_update() if self.postgres else _ACTIVITY
+        rows = self.conn.execute(query, {"app_id": self.app_id, "ordinals": list(ordinals)})
+        return {
+            row.ordinal: Activity(
+                row.first_day,
+                SessionState(
+                    row.session_id, row.session_start_ms, row.session_stop_ms, row.last_event_ms
+                ),
+            )
+            for row in rows
+        }
+
+    def save_activity(self, activity: Mapping[int, Activity]) -> None:
+        rows = [
+            {
+                "app_id": self.app_id,
+                "ordinal": ordinal,
+                "first_day": a.first_day,
+                "last_event_ms": a.session.last_ms or 0,
+                "session_id": a.session.session_id,
+                "session_start_ms": a.session.start_ms,
+                "session_stop_ms": a.session.stop_ms,
+            }
+            for ordinal, a in activity.items()
+        ]
+        if not rows:
+            return
+        insert = self._insert(endpoint_activity)
+        self.conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=["app_id", "ordinal"],
+                set_={
+                    name: insert.excluded[name]
+                    for name in (
+                        "first_day",
+                        "last_event_ms",
+                        "session_id",
+                        "session_start_ms",
+                        "session_stop_ms",
+                    )
+                },
+            ),
+            rows,
+        )
+
+    def apply(self, rollup: Rollup) -> None:
+        """Add a batch's rollup to the stored one."""
+        self._merge_bitmaps(rollup.active)
+        app = self.app_id
+        self._add(
+            daily_sessions,
+            ["day"],
+            [
+                {
+                    "app_id": app,
+                    "day": d,
+                    "sessions": s.started,
+                    "ended": s.ended,
+                    "duration_ms": s.duration_ms,
+                }
+                for d, s in rollup.sessions.items()
+            ],
+            sums=("sessions", "ended", "duration_ms"),
+        )
+        self._add(
+            daily_events,
+            ["day", "event_type"],
+            [
+                {"app_id": app, "day": d, "event_type": t, "count": n}
+                for (d, t), n in rollup.events.items()
+            ],
+            sums=("count",),
+        )
+        self._add(
+            daily_attributes,
+            ["day", "event_type", "attribute", "value"],
+            [
+                {"app_id": app, "day": d, "event_type": t, "attribute": a, "value": v, "count": n}
+                for (d, t, a, v), n in rollup.attributes.items()
+            ],
+            sums=("count",),
+        )
+        self._add(
+            daily_metrics,
+            ["day", "event_type", "metric"],
+            [
+                {
+                    "app_id": app,
+                    "day": d,
+                    "event_type": t,
+                    "metric": m,
+                    "count": x.count,
+                    "total": x.total,
+                    "minimum": x.minimum,
+                    "maximum": x.maximum,
+                }
+                for (d, t, m), x in rollup.metrics.items()
+            ],
+            sums=("count", "total"),
+            least=("minimum",),
+            greatest=("maximum",),
+        )
+        self._add(
+            daily_revenue,
+            ["day", "currency"],
+            [
+                {
+                    "app_id": app,
+                    "day": d,
+                    "currency": c,
+                    "purchases": r.purchases,
+                    "quantity": r.quantity,
+                    "revenue": r.revenue,
+                }
+                for (d, c), r in rollup.revenue.items()
+            ],
+            sums=("purchases", "quantity", "revenue"),
+        )
+
+    def _merge_bitmaps(self, active: Mapping[str, set[int]]) -> None:
+        if not active:
+            return
+        query = _BITMAPS.with_for_update() if self.postgres else _BITMAPS
+        stored = {
+            row.day: BitMap.deserialize(row.endpoints)
+            for row in self.conn.execute(query, {"app_id": self.app_id, "days": list(active)})
+        }
+        rows = []
+        for day, ordinals in active.items():
+            bitmap = stored.get(day, BitMap())
+            before = len(bitmap)
+            bitmap.update(ordinals)
+            if day not in stored or len(bitmap) != before:
+                rows.append({"app_id": self.app_id, "day": day, "endpoints": bitmap.serialize()})
+        if rows:
+            insert = self._insert(daily_active)
+            self.conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=["app_id", "day"],
+                    set_={"endpoints": insert.excluded.endpoints},
+                ),
+                rows,
+            )
+
+    def _add(
+        self,
+        table: sa.Table,
+        keys: list[str],
+        rows: list[dict[str, Any]],
+        *,
+        sums: Sequence[str],
+        least: Sequence[str] = (),
+        greatest: Sequence[str] = (),
+    ) -> None:
+        if not rows:
+            return
+        insert = self._insert(table)
+        smaller = sa.func.least if self.postgres else sa.func.min
+        larger = sa.func.greatest if self.postgres else sa.func.max
+        updates: dict[str, Any] = {c: table.c[c] + insert.excluded[c] for c in sums}
+        updates |= {c: smaller(table.c[c], insert.excluded[c]) for c in least}
+        updates |= {c: larger(table.c[c], insert.excluded[c]) for c in greatest}
+        self.conn.execute(
+            insert.on_conflict_do_update(index_elements=["app_id", *keys], set_=updates), rows
+        )
+
+    def _insert(self, table: sa.Table) -> Any:
+        return (postgresql.insert if self.postgres else sqlite.insert)(table)
