@@ -7,8 +7,11 @@ left for the server being measured.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import math
 import statistics
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 
@@ -24,6 +27,8 @@ class Result:
         return len(self.latencies) / self.seconds
 
     def percentile(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
 
@@ -31,7 +36,7 @@ class Result:
         return (
             f"{self.label:<34} {self.rate:>9.0f} req/s   p50 {self.percentile(50):6.2f} ms   "
             f"p99 {self.percentile(99):6.2f} ms   "
-            f"mean {statistics.fmean(self.latencies) * 1000:6.2f} ms   failures {self.failures}"
+            f"mean {statistics.fmean(self.latencies or [math.nan]) * 1000:6.2f} ms   failures {self.failures}"
         )
 
 
@@ -49,11 +54,19 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
 
 
 async def _connection(
-    host: str, port: int, request: bytes, stop_at: float, record: bool, result: Result
+    host: str,
+    port: int,
+    requests: Iterator[bytes],
+    stop_at: float,
+    record: bool,
+    result: Result,
 ) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     try:
         while time.perf_counter() < stop_at:
+            request = next(requests, None)
+            if request is None:
+                return
             started = time.perf_counter()
             writer.write(request)
             status = await _read_response(reader)
@@ -68,13 +81,21 @@ async def _connection(
 
 
 async def _run(
-    host: str, port: int, request: bytes, concurrency: int, seconds: float, record: bool, label: str
+    host: str,
+    port: int,
+    requests: Iterator[bytes],
+    concurrency: int,
+    seconds: float,
+    record: bool,
+    label: str,
 ) -> Result:
     result = Result(label, seconds)
-    stop_at = time.perf_counter() + seconds
+    started = time.perf_counter()
+    stop_at = started + seconds
     await asyncio.gather(
-        *(_connection(host, port, request, stop_at, record, result) for _ in range(concurrency))
+        *(_connection(host, port, requests, stop_at, record, result) for _ in range(concurrency))
     )
+    result.seconds = time.perf_counter() - started
     return result
 
 
@@ -82,12 +103,16 @@ def hammer(
     label: str,
     host: str,
     port: int,
-    request: bytes,
+    requests: Sequence[bytes],
     *,
     concurrency: int = 16,
     seconds: float = 5.0,
     warmup: float = 1.0,
+    repeat: bool = True,
 ) -> Result:
-    """Replay ``request`` (raw HTTP/1.1 bytes) on ``concurrency`` connections for ``seconds``."""
-    asyncio.run(_run(host, port, request, concurrency, warmup, False, label))
-    return asyncio.run(_run(host, port, request, concurrency, seconds, True, label))
+    """Send raw HTTP/1.1 ``requests`` on ``concurrency`` connections for ``seconds`` (after a
+    warm-up); with ``repeat`` they cycle, otherwise each is sent once and the run ends early
+    when they run out."""
+    stream: Iterator[bytes] = itertools.cycle(requests) if repeat else iter(requests)
+    asyncio.run(_run(host, port, stream, concurrency, warmup, False, label))
+    return asyncio.run(_run(host, port, stream, concurrency, seconds, True, label))

@@ -90,26 +90,32 @@ class Events:
         results: dict[str, dict[str, Any]],
         request_id: str,
     ) -> None:
-        """Each item's endpoint data is merged on its own: a bad one is reported, not fatal.
-        Events for an endpoint never seen before create it."""
+        """Merge the batch's endpoint data, all at once when it is all valid (the usual case),
+        otherwise item by item so a bad one is reported without failing the others. Events for
+        an endpoint never seen before create it."""
         writer = EndpointWriter(conn, app_id)
         valid = [e for e in batch if results[e]["EndpointItemResponse"] is ACCEPTED]
         known = set(writer.lock(endpoint_rules.endpoint_id_key(e) for e in valid))
-        for endpoint_id in valid:
-            request = batch[endpoint_id]["Endpoint"]
-            if not request and endpoint_rules.endpoint_id_key(endpoint_id) in known:
-                continue
-            update = Update(endpoint_id, request, f"BatchItem.{endpoint_id}.Endpoint")
-            savepoint = conn.begin_nested()
+        updates = [
+            Update(endpoint_id, batch[endpoint_id]["Endpoint"], f"BatchItem.{endpoint_id}.Endpoint")
+            for endpoint_id in valid
+            if batch[endpoint_id]["Endpoint"]
+            or endpoint_rules.endpoint_id_key(endpoint_id) not in known
+        ]
+        try:
+            with conn.begin_nested():
+                self.endpoints.apply(writer, updates, request_id)
+            return
+        except BadRequest:
+            pass
+        for update in updates:
             try:
-                self.endpoints.apply(writer, [update], request_id)
+                with conn.begin_nested():
+                    self.endpoints.apply(writer, [update], request_id)
             except BadRequest as error:
-                savepoint.rollback()
-                results[endpoint_id]["EndpointItemResponse"] = _refused(error.message)
-                if endpoint_rules.endpoint_id_key(endpoint_id) not in known:
-                    self.endpoints.apply(writer, [Update(endpoint_id, {}, "")], request_id)
-            else:
-                savepoint.commit()
+                results[update.endpoint_id]["EndpointItemResponse"] = _refused(error.message)
+                if endpoint_rules.endpoint_id_key(update.endpoint_id) not in known:
+                    self.endpoints.apply(writer, [Update(update.endpoint_id, {}, "")], request_id)
 
     def _record(
         self,

@@ -10,6 +10,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -71,7 +72,12 @@ class Database:
         self.engine.dispose()
 
 
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 def _create_engine(url: str) -> Engine:
+    json_codec: dict[str, Any] = {"json_serializer": _json, "json_deserializer": orjson.loads}
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
         engine = sa.create_engine(
@@ -79,11 +85,12 @@ def _create_engine(url: str) -> Engine:
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=8,
             max_overflow=8,
+            **json_codec,
         )
         sa.event.listen(engine, "connect", _tune_sqlite)
         sa.event.listen(engine, "begin", _begin_sqlite)
         return engine
-    return sa.create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return sa.create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, **json_codec)
 
 
 def _ensure_sqlite_dir(url: str) -> None:

@@ -3,10 +3,12 @@ counts are stored together or not at all."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from pyroaring import BitMap
 from sqlalchemy.dialects import postgresql, sqlite
@@ -41,6 +43,11 @@ _ORDINALS = sa.select(endpoints.c.endpoint_id, endpoints.c.ordinal).where(
 _EVENT_TYPES = sa.select(event_types.c.event_type).where(
     event_types.c.app_id == sa.bindparam("app_id")
 )
+_STORED_EVENTS = sa.select(events.c.endpoint_key, events.c.event_id).where(
+    events.c.app_id == sa.bindparam("app_id"),
+    events.c.endpoint_key.in_(sa.bindparam("keys", expanding=True)),
+    events.c.event_id.in_(sa.bindparam("ids", expanding=True)),
+)
 _ACTIVITY = sa.select(endpoint_activity).where(
     endpoint_activity.c.app_id == sa.bindparam("app_id"),
     endpoint_activity.c.ordinal.in_(sa.bindparam("ordinals", expanding=True)),
@@ -66,21 +73,26 @@ class EventWriter:
 
     def add_event_types(self, types: Iterable[str]) -> None:
         rows = [{"app_id": self.app_id, "event_type": t} for t in types]
-        if rows:
-            self.conn.execute(self._insert(event_types).on_conflict_do_nothing(), rows)
+        self._many(_insert_new(self.postgres, event_types), rows)
 
     def insert_events(self, rows: Sequence[Mapping[str, Any]]) -> set[tuple[str, str]]:
         """Insert the events not stored before; return (endpoint key, event id) of those
         inserted, so a client re-sending a batch is not counted twice."""
         if not rows:
             return set()
-        statement = (
-            self._insert(events)
-            .on_conflict_do_nothing()
-            .returning(events.c.endpoint_key, events.c.event_id)
+        keys = {row["endpoint_key"] for row in rows}
+        ids = {row["event_id"] for row in rows}
+        stored = self.conn.execute(
+            _STORED_EVENTS, {"app_id": self.app_id, "keys": list(keys), "ids": list(ids)}
         )
-        result = self.conn.execute(statement, list(rows))
-        return {(row.endpoint_key, row.event_id) for row in result}
+        seen = {(row.endpoint_key, row.event_id) for row in stored}
+        fresh = [
+            {**row, "event": orjson.dumps(row["event"]).decode()}
+            for row in rows
+            if (row["endpoint_key"], row["event_id"]) not in seen
+        ]
+        self._many(_insert_new(self.postgres, events), fresh)
+        return {(row["endpoint_key"], row["event_id"]) for row in fresh}
 
     def activity(self, ordinals: Iterable[int]) -> dict[int, Activity]:
         query = _ACTIVITY.with_for_update() if self.postgres else _ACTIVITY
@@ -108,25 +120,7 @@ class EventWriter:
             }
             for ordinal, a in activity.items()
         ]
-        if not rows:
-            return
-        insert = self._insert(endpoint_activity)
-        self.conn.execute(
-            insert.on_conflict_do_update(
-                index_elements=["app_id", "ordinal"],
-                set_={
-                    name: insert.excluded[name]
-                    for name in (
-                        "first_day",
-                        "last_event_ms",
-                        "session_id",
-                        "session_start_ms",
-                        "session_stop_ms",
-                    )
-                },
-            ),
-            rows,
-        )
+        self._many(_replacing_upsert(self.postgres, endpoint_activity), rows)
 
     def apply(self, rollup: Rollup) -> None:
         """Add a batch's rollup to the stored one."""
@@ -217,15 +211,7 @@ class EventWriter:
             bitmap.update(ordinals)
             if day not in stored or len(bitmap) != before:
                 rows.append({"app_id": self.app_id, "day": day, "endpoints": bitmap.serialize()})
-        if rows:
-            insert = self._insert(daily_active)
-            self.conn.execute(
-                insert.on_conflict_do_update(
-                    index_elements=["app_id", "day"],
-                    set_={"endpoints": insert.excluded.endpoints},
-                ),
-                rows,
-            )
+        self._many(_replacing_upsert(self.postgres, daily_active), rows)
 
     def _add(
         self,
@@ -237,17 +223,63 @@ class EventWriter:
         least: Sequence[str] = (),
         greatest: Sequence[str] = (),
     ) -> None:
-        if not rows:
-            return
-        insert = self._insert(table)
-        smaller = sa.func.least if self.postgres else sa.func.min
-        larger = sa.func.greatest if self.postgres else sa.func.max
-        updates: dict[str, Any] = {c: table.c[c] + insert.excluded[c] for c in sums}
-        updates |= {c: smaller(table.c[c], insert.excluded[c]) for c in least}
-        updates |= {c: larger(table.c[c], insert.excluded[c]) for c in greatest}
-        self.conn.execute(
-            insert.on_conflict_do_update(index_elements=["app_id", *keys], set_=updates), rows
+        statement = _adding_upsert(
+            self.postgres, table, tuple(keys), tuple(sums), tuple(least), tuple(greatest)
         )
+        self._many(statement, rows)
 
-    def _insert(self, table: sa.Table) -> Any:
-        return (postgresql.insert if self.postgres else sqlite.insert)(table)
+    def _many(self, statement: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run one statement over many rows straight through the driver: SQLAlchemy's per-row
+        parameter processing costs more than SQLite's work at ingestion rates."""
+        if rows:
+            sql = _driver_sql(self.postgres, statement, tuple(rows[0]))
+            self.conn.exec_driver_sql(sql, list(rows))
+
+
+# Statements are built once per backend: building an INSERT … ON CONFLICT costs more than
+# running it.
+
+
+@functools.cache
+def _driver_sql(postgres: bool, statement: Any, columns: tuple[str, ...]) -> str:
+    """The statement as SQL with named parameters, for ``exec_driver_sql`` with dict rows."""
+    dialect = postgresql.psycopg.dialect() if postgres else sqlite.dialect(paramstyle="named")
+    return str(statement.compile(dialect=dialect, column_keys=list(columns)))
+
+
+def _insert_into(postgres: bool, table: sa.Table) -> Any:
+    return (postgresql.insert if postgres else sqlite.insert)(table)
+
+
+@functools.cache
+def _insert_new(postgres: bool, table: sa.Table) -> Any:
+    """INSERT that skips rows whose key is stored already."""
+    return _insert_into(postgres, table).on_conflict_do_nothing()
+
+
+@functools.cache
+def _replacing_upsert(postgres: bool, table: sa.Table) -> Any:
+    """INSERT … ON CONFLICT that overwrites every non-key column."""
+    insert = _insert_into(postgres, table)
+    keys = [c.name for c in table.primary_key.columns]
+    values = {c.name: insert.excluded[c.name] for c in table.columns if c.name not in keys}
+    return insert.on_conflict_do_update(index_elements=keys, set_=values)
+
+
+@functools.cache
+def _adding_upsert(
+    postgres: bool,
+    table: sa.Table,
+    keys: tuple[str, ...],
+    sums: tuple[str, ...],
+    least: tuple[str, ...],
+    greatest: tuple[str, ...],
+) -> Any:
+    """INSERT … ON CONFLICT that adds to the stored counters."""
+    insert = _insert_into(postgres, table)
+    smaller = sa.func.least if postgres else sa.func.min
+    larger = sa.func.greatest if postgres else sa.func.max
+    updates: dict[str, Any] = {c: table.c[c] + insert.excluded[c] for c in sums}
+    updates |= {c: smaller(table.c[c], insert.excluded[c]) for c in least}
+    updates |= {c: larger(table.c[c], insert.excluded[c]) for c in greatest}
+    return insert.on_conflict_do_update(index_elements=["app_id", *keys], set_=updates)
