@@ -28,7 +28,7 @@ ENDPOINTS_PER_REQUEST = 10
 
 
 def batch(number: int, rng: random.Random) -> dict[str, Any]:
-    """One PutEvents body: 10 endpoints × 10 events, sessions, custom events, a purchase."""
+    """One PutEvents body: 10 endpoints x 10 events, sessions, custom events, a purchase."""
     items: dict[str, Any] = {}
     for e in range(ENDPOINTS_PER_REQUEST):
         endpoint = f"device-{rng.randrange(20_000)}"
@@ -39,6 +39,7 @@ def batch(number: int, rng: random.Random) -> dict[str, Any]:
         events: dict[str, Any] = {}
         for i in range(EVENTS_PER_REQUEST // ENDPOINTS_PER_REQUEST):
             moment = (start + timedelta(seconds=10 * i)).isoformat()
+            event: dict[str, Any]
             if i == 0:
                 event = {"EventType": "_session.start"}
             elif i == 9:
@@ -105,7 +106,7 @@ def main() -> None:
         path = f"/v1/apps/{app_id}/events"
         signed = [raw_request("POST", clarion.url + path, b, clarion.credentials) for b in bodies]
         print(
-            f"bench/ingest.py: {args.requests} requests × {EVENTS_PER_REQUEST} events, "
+            f"bench/ingest.py: {args.requests} requests x {EVENTS_PER_REQUEST} events, "
             f"{args.concurrency} connections, SQLite store, 1 server process"
         )
         ours = hammer(

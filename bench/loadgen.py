@@ -36,7 +36,8 @@ class Result:
         return (
             f"{self.label:<34} {self.rate:>9.0f} req/s   p50 {self.percentile(50):6.2f} ms   "
             f"p99 {self.percentile(99):6.2f} ms   "
-            f"mean {statistics.fmean(self.latencies or [math.nan]) * 1000:6.2f} ms   failures {self.failures}"
+            f"mean {statistics.fmean(self.latencies or [math.nan]) * 1000:6.2f} ms   "
+            f"failures {self.failures}"
         )
 
 

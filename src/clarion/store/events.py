@@ -243,7 +243,7 @@ class EventWriter:
 @functools.cache
 def _driver_sql(postgres: bool, statement: Any, columns: tuple[str, ...]) -> str:
     """The statement as SQL with named parameters, for ``exec_driver_sql`` with dict rows."""
-    dialect = postgresql.psycopg.dialect() if postgres else sqlite.dialect(paramstyle="named")
+    dialect = postgresql.psycopg.dialect() if postgres else sqlite.dialect(paramstyle="named")  # type: ignore[no-untyped-call]
     return str(statement.compile(dialect=dialect, column_keys=list(columns)))
 
 
