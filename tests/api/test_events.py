@@ -189,3 +189,34 @@ def test_resending_a_batch_counts_nothing_twice(server: Server, pinpoint: Any, a
     finally:
         db.dispose()
     assert counted == 2
+
+
+def test_custom_event_types_are_capped_at_1500_per_app(pinpoint: Any, app_id: str) -> None:
+    for start in range(0, 1500, 100):
+        batch_events = {
+            f"t{i}": event(f"type.{i}", "2026-11-20T10:00:00Z") for i in range(start, start + 100)
+        }
+        pinpoint.put_events(
+            ApplicationId=app_id,
+            EventsRequest={"BatchItem": {"d": {"Endpoint": {}, "Events": batch_events}}},
+        )
+    response = pinpoint.put_events(
+        ApplicationId=app_id,
+        EventsRequest={
+            "BatchItem": {
+                "d": {
+                    "Endpoint": {},
+                    "Events": {
+                        "new-type": event("type.1500", "2026-11-20T10:00:00Z"),
+                        "known-type": event("type.7", "2026-11-20T10:00:00Z"),
+                        "reserved": event("_session.start", "2026-11-20T10:00:00Z"),
+                    },
+                }
+            }
+        },
+    )
+    results = response["EventsResponse"]["Results"]["d"]["EventsItemResponse"]
+    assert results["new-type"]["StatusCode"] == 400
+    assert "1500" in results["new-type"]["Message"]
+    assert results["known-type"]["StatusCode"] == 202
+    assert results["reserved"]["StatusCode"] == 202

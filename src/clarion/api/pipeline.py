@@ -9,7 +9,9 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from clarion.api import sigv4
+import orjson
+
+from clarion.api import native, sigv4
 from clarion.api.context import Context
 from clarion.api.handlers import Handler
 from clarion.api.protocol import HttpResponse, Protocol
@@ -74,6 +76,8 @@ class Pipeline:
         facts: dict[str, Any],
     ) -> HttpResponse:
         key = self._authenticate(method, raw_path, query_string, headers, body, facts)
+        if raw_path.startswith(native.PREFIX):
+            return self._answer_native(request_id, key, method, raw_path, query_string, body, facts)
         route = self.protocol.route(method, raw_path)
         facts["operation"] = route.operation
         handler = self.handlers.get(route.operation)
@@ -88,6 +92,28 @@ class Pipeline:
         response = self.protocol.serialize(route.operation, output)
         response.headers.append(("x-amzn-RequestId", request_id))
         return response
+
+    def _answer_native(
+        self,
+        request_id: str,
+        key: ActiveKey,
+        method: str,
+        raw_path: str,
+        query_string: str,
+        body: bytes,
+        facts: dict[str, Any],
+    ) -> HttpResponse:
+        handler, params = native.match(method, raw_path)
+        facts["operation"] = handler.__name__
+        ctx = Context(self.clarion, request_id, facts["access_key_id"], key.app_ids, len(body))
+        if "application-id" in params:
+            self._check_app(ctx, params["application-id"])
+        output = handler(ctx, native.NativeRequest(params, native.query_of(query_string), body))
+        return HttpResponse(
+            200,
+            [("Content-Type", "application/json"), ("x-amzn-RequestId", request_id)],
+            orjson.dumps(output),
+        )
 
     def _authenticate(
         self,

@@ -27,6 +27,7 @@ def _refused(message: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Accepted:
+    endpoint_id: str
     endpoint_key: str
     event_id: str
     event: Mapping[str, Any]
@@ -75,11 +76,15 @@ class Events:
                 except rules.InvalidEvent as error:
                     event_results[event_id] = _refused(str(error))
                     continue
-                candidates.append(Accepted(key, event_id, event, timestamp))
+                candidates.append(Accepted(endpoint_id, key, event_id, event, timestamp))
                 event_results[event_id] = ACCEPTED
         with self.db.write() as conn:
             self._upsert_endpoints(conn, app_id, batch, results, request_id)
-            self._record(conn, app_id, candidates, results, batch)
+            refused = self.record(conn, app_id, candidates)
+        for c in refused:
+            results[c.endpoint_id]["EventsItemResponse"][c.event_id] = _refused(
+                f"The app already has {rules.MAX_EVENT_TYPES_PER_APP} custom event types"
+            )
         return {"Results": results}
 
     def _upsert_endpoints(
@@ -117,17 +122,12 @@ class Events:
                 if endpoint_rules.endpoint_id_key(update.endpoint_id) not in known:
                     self.endpoints.apply(writer, [Update(update.endpoint_id, {}, "")], request_id)
 
-    def _record(
-        self,
-        conn: Any,
-        app_id: str,
-        candidates: list[Accepted],
-        results: dict[str, dict[str, Any]],
-        batch: Mapping[str, Mapping[str, Any]],
-    ) -> None:
+    def record(self, conn: Any, app_id: str, candidates: list[Accepted]) -> list[Accepted]:
+        """Store checked events of existing endpoints and fold them into the rollups, in the
+        caller's transaction; returns the events refused for the custom-event-type quota."""
         writer = EventWriter(conn, app_id)
         ordinals = writer.ordinals({c.endpoint_key for c in candidates})
-        accepted = self._within_type_quota(writer, candidates, results, batch)
+        accepted, refused = self._within_type_quota(writer, candidates)
         arrival = self.now_ms()
         inserted = writer.insert_events(
             [
@@ -171,33 +171,28 @@ class Events:
             changed[ordinal] = Activity(first_day, state)
         writer.save_activity(changed)
         writer.apply(rollup)
+        return refused
 
     def _within_type_quota(
-        self,
-        writer: EventWriter,
-        candidates: list[Accepted],
-        results: dict[str, dict[str, Any]],
-        batch: Mapping[str, Mapping[str, Any]],
-    ) -> list[Accepted]:
-        """Refuse events that would make the app's custom event types exceed the quota."""
+        self, writer: EventWriter, candidates: list[Accepted]
+    ) -> tuple[list[Accepted], list[Accepted]]:
+        """Split off events that would take the app past its custom-event-type quota."""
         known = writer.event_types()
         custom = sum(1 for t in known if rules.is_custom(t))
         new: set[str] = set()
-        kept = []
+        kept: list[Accepted] = []
+        refused: list[Accepted] = []
         for c in candidates:
             event_type = c.event["EventType"]
             if event_type not in known and event_type not in new:
                 if rules.is_custom(event_type) and custom >= rules.MAX_EVENT_TYPES_PER_APP:
-                    endpoint_id = _original_id(batch, c.endpoint_key)
-                    results[endpoint_id]["EventsItemResponse"][c.event_id] = _refused(
-                        f"The app already has {rules.MAX_EVENT_TYPES_PER_APP} custom event types"
-                    )
+                    refused.append(c)
                     continue
                 new.add(event_type)
                 custom += rules.is_custom(event_type)
             kept.append(c)
         writer.add_event_types(new)
-        return kept
+        return kept, refused
 
 
 def _count(rollup: Rollup, ordinal: int, accepted: Accepted) -> None:
@@ -216,7 +211,3 @@ def _count(rollup: Rollup, ordinal: int, accepted: Accepted) -> None:
         totals.purchases += 1
         totals.quantity += bought.quantity
         totals.revenue += bought.revenue
-
-
-def _original_id(batch: Mapping[str, Any], key: str) -> str:
-    return next(e for e in batch if endpoint_rules.endpoint_id_key(e) == key)
