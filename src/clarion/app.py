@@ -104,7 +104,9 @@ def build_app(clarion: Clarion) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        clarion.exporter.start()
         yield
+        clarion.exporter.stop()
         clarion.close()
 
     return Starlette(

@@ -39,6 +39,20 @@ class Settings(BaseSettings):
         7 * 1024 * 1024, ge=1024, description="Largest request body accepted (413 above)."
     )
     log_level: str = Field("info", description="Log level: debug, info, warning or error.")
+    aws_endpoint_url: str = Field(
+        "", description="AWS endpoint for Kinesis and Firehose event streams; empty means AWS."
+    )
+    file_roots: list[Path] = Field(
+        default_factory=list,
+        description="Directories file:// destinations may write under (JSON list in the "
+        "environment); empty turns file destinations off.",
+    )
+    stream_file_max_bytes: int = Field(
+        64 * 1024 * 1024, ge=1024, description="Size at which a stream file is rotated."
+    )
+    export_interval_seconds: float = Field(
+        1.0, gt=0, description="Pause between event-stream export rounds when idle."
+    )
     config_file: Path | None = Field(
         None, description="TOML file with any of these settings (lower-case keys)."
     )

@@ -17,6 +17,9 @@ from clarion.store.database import Database
 from clarion.store.endpoints import EndpointRepository
 from clarion.store.keys import KeyRepository
 from clarion.store.tags import TagRepository
+from clarion.streams.destinations import Destinations
+from clarion.streams.exporter import Exporter
+from clarion.streams.service import EventStreams
 from clarion.tags import Tags
 
 
@@ -31,6 +34,15 @@ class Clarion:
         self.apps = Apps(app_repo, self.tags, self.arns, self.now)
         self.endpoints = Endpoints(self.db, EndpointRepository(self.db), self.now)
         self.events = Events(self.db, self.endpoints, self.now_ms)
+        destinations = Destinations(
+            aws_endpoint_url=settings.aws_endpoint_url,
+            file_roots=settings.file_roots,
+            file_max_bytes=settings.stream_file_max_bytes,
+        )
+        self.streams = EventStreams(self.db, destinations, self.now)
+        self.exporter = Exporter(
+            self.db, self.arns, destinations, clock, interval=settings.export_interval_seconds
+        )
         self.keys = Keys(KeyRepository(self.db), clock)
 
     def now(self) -> str:

@@ -30,6 +30,14 @@ def operation(name: str) -> Callable[[Handler], Handler]:
 
 def load() -> dict[str, Handler]:
     """Import every handler family, so each registers its operations."""
-    from clarion.api.handlers import apps, endpoints, events, tags  # noqa: F401
+    from clarion.api.handlers import (  # noqa: F401
+        analytics,
+        apps,
+        endpoints,
+        events,
+        reports,
+        streams,
+        tags,
+    )
 
     return HANDLERS

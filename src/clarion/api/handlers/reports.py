@@ -1,0 +1,22 @@
+"""Engagement reports under ``/clarion/v1/apps/{application-id}/reports/{report}``: what
+Pinpoint's console showed, signed and scoped like every Pinpoint call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clarion.analytics import reports
+from clarion.api.context import Context
+from clarion.api.native import NativeRequest, route
+
+
+@route("GET", "/clarion/v1/apps/{application-id}/reports/{report}")
+def engagement_report(ctx: Context, request: NativeRequest) -> dict[str, Any]:
+    rows = reports.run(
+        ctx.clarion.db,
+        request.path_params["application-id"],
+        request.path_params["report"],
+        request.query,
+        ctx.clarion.clock().date(),
+    )
+    return {"Rows": rows}
