@@ -80,13 +80,14 @@ class Server:
         return self.process.wait(timeout=30)
 
 
-def start_server(data_dir: Path, database_url: str | None) -> Server:
+def start_server(data_dir: Path, database_url: str | None, **settings: str) -> Server:
     port = free_port()
     env = {
         **os.environ,
         "CLARION_DATA_DIR": str(data_dir),
         "CLARION_HOST": "127.0.0.1",
         "CLARION_PORT": str(port),
+        **settings,
     }
     if database_url:
         env["CLARION_DATABASE_URL"] = database_url
