@@ -848,3 +848,22 @@ def test_a_missing_client_library_is_named(streams: EventStreams, module: str, t
         pytest.skip(f"{module} is installed")
     with pytest.raises(BadRequest, match="does not have installed"):
         streams.put(new_app(), {"DestinationStreamArn": target, "RoleArn": ROLE}, "AKID1")
+
+
+def test_only_one_exporter_per_postgresql_store_leads(postgres_url: str) -> None:
+    from clarion.config import load_settings
+    from clarion.store.database import Database
+    from clarion.streams.exporter import _Leadership
+
+    db = Database(load_settings(database_url=postgres_url).sqlalchemy_url)
+    first, second = _Leadership(db), _Leadership(db)
+    try:
+        assert first.held()
+        assert not second.held(), "a second exporter must wait"
+        assert first.held(), "the leader keeps leading"
+        first.release()
+        assert second.held(), "another takes over when the leader lets go"
+    finally:
+        first.release()
+        second.release()
+        db.dispose()

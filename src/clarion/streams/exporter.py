@@ -119,6 +119,7 @@ class Exporter:
         self.first_backoff = first_backoff
         self.max_backoff = max_backoff
         self.horizon = _Horizon(db)
+        self.leadership = _Leadership(db)
         self._deliveries: dict[str, _Delivery] = {}
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -142,9 +143,12 @@ class Exporter:
         for delivery in self._deliveries.values():
             _close(delivery)
         self._deliveries.clear()
+        self.leadership.release()
 
     def run_once(self) -> int:
         """One round over every stream; the number of events delivered."""
+        if not self.leadership.held():
+            return 0
         with self.db.read() as conn:
             streams = [_Stream(*row) for row in conn.execute(_STREAMS)]
         self._forget_streams_not_in(streams)
@@ -257,6 +261,51 @@ def _close(delivery: _Delivery) -> None:
 class _Checkpoint:
     last_seq: int
     taken_at: datetime
+
+
+class _Leadership:
+    """Only one exporter per store sends, so nodes sharing a PostgreSQL store don't deliver the
+    same batch twice: the leader holds a session advisory lock on a connection of its own, and
+    another node takes over when that connection ends. A SQLite store has one server."""
+
+    KEY = 7202605
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.conn: sa.Connection | None = None
+
+    def held(self) -> bool:
+        if self.db.dialect != "postgresql":
+            return True
+        if self.conn is not None:
+            try:
+                self.conn.execute(sa.text("SELECT 1"))
+                self.conn.commit()
+                return True
+            except sa.exc.DBAPIError:
+                self._drop()
+        conn = self.db.engine.connect()
+        won = conn.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": self.KEY})
+        if won.scalar():
+            conn.commit()
+            self.conn = conn
+            return True
+        conn.close()
+        return False
+
+    def release(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": self.KEY})
+                self.conn.commit()
+            finally:
+                self._drop()
+
+    def _drop(self) -> None:
+        if self.conn is not None:
+            self.conn.invalidate()
+            self.conn.close()
+            self.conn = None
 
 
 class _Horizon:
