@@ -15,7 +15,7 @@ from pyroaring import BitMap
 
 from clarion.analytics import kpis, reports
 from clarion.analytics.kpis import CAMPAIGN_ID, JOURNEY_ID, Grouping, Kpi, Term
-from clarion.errors import BadRequest, NotImplementedYet
+from clarion.errors import BadRequest
 from clarion.store.analytics import AttributeCount, EventCount, MetricDay, SessionDay
 
 NOW = datetime(2026, 11, 28, 12, 30, tzinfo=UTC)
@@ -134,17 +134,12 @@ def test_kpi_range_days_run_from_the_start_day_to_the_end_day(
 
 
 @pytest.mark.parametrize("name", DOCUMENTED_APPLICATION_METRICS)
-def test_every_documented_application_metric_is_computed_or_answers_501(name: str) -> None:
-    if name in kpis.UNSUPPORTED:
-        with pytest.raises(NotImplementedYet, match=f"Clarion does not compute {name} yet"):
-            kpis.application_kpi(name)
-    else:
-        assert kpis.application_kpi(name).name == name
+def test_every_documented_application_metric_is_computed(name: str) -> None:
+    assert kpis.application_kpi(name).name == name
 
 
-def test_no_metric_is_both_computed_and_unsupported_nor_undocumented() -> None:
-    assert not set(kpis.KPIS) & set(kpis.UNSUPPORTED)
-    assert set(kpis.KPIS) | set(kpis.UNSUPPORTED) == set(DOCUMENTED_APPLICATION_METRICS)
+def test_no_metric_is_undocumented() -> None:
+    assert set(kpis.APPLICATION_KPIS) == set(DOCUMENTED_APPLICATION_METRICS)
 
 
 @pytest.mark.parametrize(

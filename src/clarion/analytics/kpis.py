@@ -15,7 +15,11 @@ Sources, all from the Amazon Pinpoint Developer Guide:
   than 90 days before the current day, and default to the preceding 31 calendar days.
 * "Email events", "SMS events", "Campaign events" (event-streams-data-*.html): the event types
   and the ``campaign_id`` / ``journey_id`` attributes that tell campaign and journey messages
-  from transactional ones.
+  from transactional ones; an SMS's ``iso_country_code``, ``record_status`` and
+  ``number_of_message_parts`` attributes and its ``price_in_millicents_usd`` metric (thousandths
+  of a US cent, absent from ``_SMS.BUFFERED``); a campaign send's ``delivery_type`` (its
+  channel) and ``campaign_send_status``; ``_campaign.opened_notification`` when a recipient taps
+  a campaign's push notification.
 
 Only three value keys are documented (``UniqueDeliveries``, ``TxnEmailsSent``,
 ``TxnSmsSent``); they are the kpi-name without its ``-grouped-by-…`` suffix in PascalCase, and
@@ -51,23 +55,65 @@ email-open-rate (and ``-grouped-by-campaign``  campaign ``_email.open`` / campai
 instead of by date)                            ``_email.delivered``
 =============================================  ==================================================
 
-The other documented application metrics need what per-day counts cannot give, and answer 501
-rather than a guess (see :data:`UNSUPPORTED`). Any other name is not an application metric and
-is a BadRequest.
+What Clarion computes from the message rollups (see :mod:`clarion.events.messages`), where
+"transactional" is stored under campaign id "" (neither ``campaign_id`` nor ``journey_id``):
+
+==================================================  ================================================
+kpi-name                                            value
+==================================================  ================================================
+unique-deliveries (also ``-grouped-by-campaign``,   distinct endpoints with a campaign
+``-grouped-by-date``)                               ``_campaign.send``, less, per day and campaign,
+                                                    those with a campaign ``_email.hardbounce`` (the
+                                                    guide's "sent minus hard bounces", per endpoint)
+txn-emails-unique-opens (and ``-grouped-by-date``)  distinct endpoints with a transactional
+                                                    ``_email.open``
+txn-emails-unique-clicks (and                       distinct endpoints with a transactional
+``-grouped-by-date``)                               ``_email.click``
+push-open-rate (and ``-grouped-by-campaign``)       campaign ``_campaign.opened_notification`` /
+                                                    campaign ``_campaign.send`` through a push
+                                                    channel (``delivery_type`` APNS, APNS_SANDBOX,
+                                                    APNS_VOIP, APNS_VOIP_SANDBOX, ADM, GCM, BAIDU)
+                                                    with ``campaign_send_status`` SUCCESS
+sms-spend                                           price, in US dollars, of campaign SMS
+                                                    (``_SMS.SUCCESS`` and ``_SMS.FAILURE``, the
+                                                    outcomes that carry it)
+txn-sms-sent-grouped-by-country                     transactional ``_SMS.BUFFERED`` per country
+txn-sms-delivered-grouped-by-country                transactional ``_SMS.SUCCESS`` per country
+txn-sms-sent-by-parts (and                          message parts of transactional ``_SMS.BUFFERED``
+``-grouped-by-country``)
+txn-sms-delivered-by-parts (and                     message parts of transactional ``_SMS.SUCCESS``
+``-grouped-by-country``)
+txn-sms-total-price-grouped-by-country              price, in US dollars, of transactional SMS
+                                                    outcomes per country
+txn-sms-average-price-grouped-by-country            that price / the outcomes reporting a price
+txn-sms-average-price-by-parts-grouped-by-country   that price / the outcomes' message parts
+txn-sms-error-distribution                          transactional ``_SMS.FAILURE`` per
+                                                    ``record_status``
+==================================================  ================================================
+
+"By parts" counts message parts, the unit Pinpoint bills SMS by; "country" is the SMS's
+``iso_country_code``. Country groups are ``{"Key": "Country", …}`` and error groups
+``{"Key": "ErrorCode", …}`` (undocumented keys); events without the attribute are left out of
+those groups. A sum answers no row when nothing was counted (for a price: no event reported
+one), a ratio when its denominator is zero, a distinct count when no endpoint qualifies.
+Any other name is not an application metric and is a BadRequest.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Any, Final
 
-from clarion.errors import BadRequest, NotImplementedYet
+from pyroaring import BitMap
+
+from clarion.errors import BadRequest
 from clarion.store import analytics as rollups
+from clarion.store.analytics import MessageEndpoints, MessageFacts
 from clarion.store.database import Database
 
 MAX_RANGE_DAYS: Final = 31
@@ -78,10 +124,34 @@ JOURNEY_ID: Final = "journey_id"
 Row = dict[str, Any]
 
 
+PUSH_CHANNELS: Final = frozenset(
+    {"APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX", "ADM", "GCM", "BAIDU"}
+)
+"""The ``delivery_type`` values of campaign sends that are push notifications."""
+SMS_OUTCOMES: Final = frozenset({"_SMS.SUCCESS", "_SMS.FAILURE"})
+"""The SMS events that report a message's price (never ``_SMS.BUFFERED``)."""
+MILLICENTS_PER_DOLLAR: Final = 100_000
+
+
 class Grouping(Enum):
+    """The ``GroupedBys`` key. Only ``Date`` and ``CampaignId`` are documented; ``Country``
+    follows the kpi-name rule, and ``ErrorCode`` is the guide's "grouped by error code"."""
+
     NONE = ""
     DATE = "Date"
     CAMPAIGN = "CampaignId"
+    COUNTRY = "Country"
+    ERROR = "ErrorCode"
+
+
+class _Keyed:
+    name: str
+
+    @property
+    def key(self) -> str:
+        """The value's ``Key``: the name before ``-grouped-by-…``, in PascalCase."""
+        base = self.name.split("-grouped-by-")[0]
+        return "".join(word.capitalize() for word in base.split("-"))
 
 
 @dataclass(frozen=True)
@@ -112,17 +182,13 @@ def from_campaigns(event_type: str) -> Measure:
 
 
 @dataclass(frozen=True)
-class Kpi:
+class Kpi(_Keyed):
+    """A count or rate of events, from ``daily_events`` and ``daily_attributes``."""
+
     name: str
     numerator: Measure
     denominator: Measure | None
     grouping: Grouping
-
-    @property
-    def key(self) -> str:
-        """The value's ``Key``: the name before ``-grouped-by-…``, in PascalCase."""
-        base = self.name.split("-grouped-by-")[0]
-        return "".join(word.capitalize() for word in base.split("-"))
 
     @property
     def terms(self) -> frozenset[Term]:
@@ -181,58 +247,194 @@ def _catalogue() -> dict[str, Kpi]:
 
 
 KPIS: Final = _catalogue()
-
-_DISTINCT_ENDPOINTS = (
-    "it counts distinct endpoints, and the rollups keep per-day event counts, not the endpoints "
-    "behind each event type"
-)
-_JOINT_COUNTS = (
-    "it needs two attributes of the same events counted together ({}), and the rollups count "
-    "each attribute on its own"
-)
-_TXN_SMS_BREAKDOWN = _JOINT_COUNTS.format(
-    "telling transactional SMS from campaign SMS while breaking them down by country, message "
-    "parts, price or error"
-)
-
-UNSUPPORTED: Final[Mapping[str, str]] = {
-    "unique-deliveries": _DISTINCT_ENDPOINTS,
-    "unique-deliveries-grouped-by-campaign": _DISTINCT_ENDPOINTS,
-    "unique-deliveries-grouped-by-date": _DISTINCT_ENDPOINTS,
-    "txn-emails-unique-clicks": _DISTINCT_ENDPOINTS,
-    "txn-emails-unique-clicks-grouped-by-date": _DISTINCT_ENDPOINTS,
-    "txn-emails-unique-opens": _DISTINCT_ENDPOINTS,
-    "txn-emails-unique-opens-grouped-by-date": _DISTINCT_ENDPOINTS,
-    "push-open-rate": _JOINT_COUNTS.format("campaign sends by push delivery_type"),
-    "push-open-rate-grouped-by-campaign": _JOINT_COUNTS.format(
-        "campaign sends by push delivery_type"
-    ),
-    "sms-spend": _JOINT_COUNTS.format("campaign SMS with their price"),
-    "txn-sms-average-price-grouped-by-country": _TXN_SMS_BREAKDOWN,
-    "txn-sms-average-price-by-parts-grouped-by-country": _TXN_SMS_BREAKDOWN,
-    "txn-sms-delivered-by-parts": _TXN_SMS_BREAKDOWN,
-    "txn-sms-delivered-by-parts-grouped-by-country": _TXN_SMS_BREAKDOWN,
-    "txn-sms-delivered-grouped-by-country": _TXN_SMS_BREAKDOWN,
-    "txn-sms-error-distribution": _TXN_SMS_BREAKDOWN,
-    "txn-sms-sent-by-parts": _TXN_SMS_BREAKDOWN,
-    "txn-sms-sent-by-parts-grouped-by-country": _TXN_SMS_BREAKDOWN,
-    "txn-sms-sent-grouped-by-country": _TXN_SMS_BREAKDOWN,
-    "txn-sms-total-price-grouped-by-country": _TXN_SMS_BREAKDOWN,
-}
+"""The metrics counted from ``daily_events`` and ``daily_attributes``."""
 
 
-def application_kpi(name: str) -> Kpi:
-    """The application metric named ``name``; a documented one Clarion cannot compute from its
-    rollups answers 501, anything else 400."""
-    kpi = KPIS.get(name)
-    if kpi is not None:
-        return kpi
-    if name in UNSUPPORTED:
-        raise NotImplementedYet(f"Clarion does not compute {name} yet: {UNSUPPORTED[name]}")
-    raise BadRequest(
-        f"{name} is not an application metric. Application metrics are listed in the Amazon "
-        "Pinpoint Developer Guide, analytics-standard-metrics.html"
+class Quantity(Enum):
+    """What a sum over ``daily_message_facts`` adds up."""
+
+    MESSAGES = "messages"
+    PARTS = "message parts"
+    PRICED = "messages with a price"
+    SPEND = "US dollars"
+
+    def of(self, facts: MessageFacts) -> float:
+        """The stored amount; a price is stored in millicents, converted once summed."""
+        if self is Quantity.SPEND:
+            return facts.price
+        if self is Quantity.PRICED:
+            return facts.priced
+        return facts.parts if self is Quantity.PARTS else facts.count
+
+    def evidence(self, facts: MessageFacts) -> int:
+        """How many events count toward the sum: a price of 0 is data, an absent one is not."""
+        return facts.priced if self is Quantity.SPEND else int(self.of(facts))
+
+
+@dataclass(frozen=True)
+class FactSum:
+    """A quantity summed over message events of some types, optionally only campaign sends
+    through some channels (``delivery_type``) with one ``campaign_send_status``."""
+
+    quantity: Quantity
+    event_types: frozenset[str]
+    channels: frozenset[str] | None = None
+    send_status: str | None = None
+
+    def admits(self, facts: MessageFacts) -> bool:
+        return (
+            facts.event_type in self.event_types
+            and (self.channels is None or facts.delivery_type in self.channels)
+            and (self.send_status is None or facts.campaign_send_status == self.send_status)
+        )
+
+    def total(self, facts: Iterable[MessageFacts]) -> tuple[float, bool]:
+        """The sum, and whether anything was counted toward it."""
+        chosen = [f for f in facts if self.admits(f)]
+        counted = any(self.quantity.evidence(f) > 0 for f in chosen)
+        amount = sum(self.quantity.of(f) for f in chosen)
+        if self.quantity is Quantity.SPEND:
+            amount /= MILLICENTS_PER_DOLLAR
+        return amount, counted
+
+
+@dataclass(frozen=True)
+class FactKpi(_Keyed):
+    """A sum or ratio of sums over ``daily_message_facts``, from campaign messages or from
+    transactional ones."""
+
+    name: str
+    numerator: FactSum
+    denominator: FactSum | None
+    grouping: Grouping
+    from_campaigns: bool = False
+
+    @property
+    def event_types(self) -> frozenset[str]:
+        extra = self.denominator.event_types if self.denominator else frozenset()
+        return self.numerator.event_types | extra
+
+    def value(self, facts: Sequence[MessageFacts]) -> float | None:
+        """The sum, or the ratio; None (no row) when nothing was counted or the denominator
+        is zero."""
+        numerator, counted = self.numerator.total(facts)
+        if self.denominator is None:
+            return numerator if counted else None
+        denominator, _ = self.denominator.total(facts)
+        return numerator / denominator if denominator > 0 else None
+
+
+@dataclass(frozen=True)
+class EndpointKpi(_Keyed):
+    """Distinct endpoints, from ``daily_message_endpoints``: those with a ``reached`` event,
+    less, for each day and campaign, those with a ``less`` event."""
+
+    name: str
+    reached: str
+    grouping: Grouping
+    from_campaigns: bool = False
+    less: str | None = None
+
+    @property
+    def event_types(self) -> frozenset[str]:
+        return frozenset(t for t in (self.reached, self.less) if t is not None)
+
+
+AnyKpi = Kpi | FactKpi | EndpointKpi
+
+
+def _distinct_by_date_too(name: str, reached: str) -> list[EndpointKpi]:
+    return [
+        EndpointKpi(name, reached, Grouping.NONE),
+        EndpointKpi(f"{name}-grouped-by-date", reached, Grouping.DATE),
+    ]
+
+
+def _by_country_too(name: str, numerator: FactSum) -> list[FactKpi]:
+    return [
+        FactKpi(name, numerator, None, Grouping.NONE),
+        FactKpi(f"{name}-grouped-by-country", numerator, None, Grouping.COUNTRY),
+    ]
+
+
+def _unique_deliveries(grouping: Grouping, suffix: str = "") -> EndpointKpi:
+    return EndpointKpi(
+        f"unique-deliveries{suffix}",
+        "_campaign.send",
+        grouping,
+        from_campaigns=True,
+        less="_email.hardbounce",
     )
+
+
+def _message_catalogue() -> dict[str, FactKpi | EndpointKpi]:
+    sent = FactSum(Quantity.MESSAGES, frozenset({"_SMS.BUFFERED"}))
+    delivered = FactSum(Quantity.MESSAGES, frozenset({"_SMS.SUCCESS"}))
+    spend = FactSum(Quantity.SPEND, SMS_OUTCOMES)
+    push_opens = FactSum(Quantity.MESSAGES, frozenset({"_campaign.opened_notification"}))
+    push_deliveries = FactSum(
+        Quantity.MESSAGES, frozenset({"_campaign.send"}), PUSH_CHANNELS, "SUCCESS"
+    )
+    kpis: list[FactKpi | EndpointKpi] = [
+        _unique_deliveries(Grouping.NONE),
+        _unique_deliveries(Grouping.CAMPAIGN, "-grouped-by-campaign"),
+        _unique_deliveries(Grouping.DATE, "-grouped-by-date"),
+        *_distinct_by_date_too("txn-emails-unique-opens", "_email.open"),
+        *_distinct_by_date_too("txn-emails-unique-clicks", "_email.click"),
+        FactKpi("push-open-rate", push_opens, push_deliveries, Grouping.NONE, from_campaigns=True),
+        FactKpi(
+            "push-open-rate-grouped-by-campaign",
+            push_opens,
+            push_deliveries,
+            Grouping.CAMPAIGN,
+            from_campaigns=True,
+        ),
+        FactKpi("sms-spend", spend, None, Grouping.NONE, from_campaigns=True),
+        FactKpi("txn-sms-sent-grouped-by-country", sent, None, Grouping.COUNTRY),
+        FactKpi("txn-sms-delivered-grouped-by-country", delivered, None, Grouping.COUNTRY),
+        *_by_country_too("txn-sms-sent-by-parts", FactSum(Quantity.PARTS, sent.event_types)),
+        *_by_country_too(
+            "txn-sms-delivered-by-parts", FactSum(Quantity.PARTS, delivered.event_types)
+        ),
+        FactKpi("txn-sms-total-price-grouped-by-country", spend, None, Grouping.COUNTRY),
+        FactKpi(
+            "txn-sms-average-price-grouped-by-country",
+            spend,
+            FactSum(Quantity.PRICED, SMS_OUTCOMES),
+            Grouping.COUNTRY,
+        ),
+        FactKpi(
+            "txn-sms-average-price-by-parts-grouped-by-country",
+            spend,
+            FactSum(Quantity.PARTS, SMS_OUTCOMES),
+            Grouping.COUNTRY,
+        ),
+        FactKpi(
+            "txn-sms-error-distribution",
+            FactSum(Quantity.MESSAGES, frozenset({"_SMS.FAILURE"})),
+            None,
+            Grouping.ERROR,
+        ),
+    ]
+    return {kpi.name: kpi for kpi in kpis}
+
+
+MESSAGE_KPIS: Final = _message_catalogue()
+"""The metrics computed from the message rollups."""
+
+APPLICATION_KPIS: Final[Mapping[str, AnyKpi]] = {**KPIS, **MESSAGE_KPIS}
+"""Every application metric the guide documents."""
+
+
+def application_kpi(name: str) -> AnyKpi:
+    """The application metric named ``name``; anything else is a BadRequest."""
+    kpi = APPLICATION_KPIS.get(name)
+    if kpi is None:
+        raise BadRequest(
+            f"{name} is not an application metric. Application metrics are listed in the "
+            "Amazon Pinpoint Developer Guide, analytics-standard-metrics.html"
+        )
+    return kpi
 
 
 @dataclass(frozen=True)
@@ -291,9 +493,30 @@ def date_range_kpi(
     }
 
 
-def query(db: Database, app_id: str, kpi: Kpi, window: KpiRange) -> list[Row]:
+def query(db: Database, app_id: str, kpi: AnyKpi, window: KpiRange) -> list[Row]:
     """The KPI's result rows, from at most two indexed, pre-summed reads of the rollups."""
-    return kpi_rows(kpi, _tallies(db, app_id, kpi, window.days))
+    days = window.days
+    if isinstance(kpi, FactKpi):
+        group = _FACT_GROUPS[kpi.grouping]
+        facts = rollups.message_facts(
+            db, app_id, kpi.event_types, days, campaigns=kpi.from_campaigns, group=group
+        )
+        return fact_rows(kpi, facts)
+    if isinstance(kpi, EndpointKpi):
+        sets = rollups.message_endpoints(
+            db, app_id, kpi.event_types, days, campaigns=kpi.from_campaigns
+        )
+        return endpoint_rows(kpi, sets)
+    return kpi_rows(kpi, _tallies(db, app_id, kpi, days))
+
+
+_FACT_GROUPS: Final[Mapping[Grouping, str | None]] = {
+    Grouping.NONE: None,
+    Grouping.DATE: "day",
+    Grouping.CAMPAIGN: "campaign_id",
+    Grouping.COUNTRY: "iso_country_code",
+    Grouping.ERROR: "record_status",
+}
 
 
 def _tallies(db: Database, app_id: str, kpi: Kpi, days: list[date]) -> list[Tally]:
@@ -331,11 +554,45 @@ def kpi_rows(kpi: Kpi, tallies: Iterable[Tally]) -> list[Row]:
     return rows
 
 
+def fact_rows(kpi: FactKpi, facts: Iterable[MessageFacts]) -> list[Row]:
+    """One row per group with data. Events without the attribute a KPI groups by (no
+    ``iso_country_code``, no ``record_status``) fall in group "" and are left out."""
+    groups: dict[str, list[MessageFacts]] = defaultdict(list)
+    for f in facts:
+        groups[f.group].append(f)
+    rows = []
+    for group in sorted(groups):
+        value = kpi.value(groups[group])
+        if value is not None and (group or kpi.grouping is Grouping.NONE):
+            rows.append(_result_row(kpi, group, value))
+    return rows
+
+
+def endpoint_rows(kpi: EndpointKpi, sets: Iterable[MessageEndpoints]) -> list[Row]:
+    """Per day and campaign, the endpoints reached less those taken out; then their union per
+    group, one row per group with anyone in it."""
+    by_send: dict[tuple[date, str], dict[str, BitMap]] = defaultdict(dict)
+    for s in sets:
+        by_send[(s.day, s.campaign_id)][s.event_type] = s.endpoints
+    groups: dict[str, BitMap] = defaultdict(BitMap)
+    for (day, campaign), by_type in by_send.items():
+        reached = by_type.get(kpi.reached, BitMap())
+        if kpi.less is not None:
+            reached = reached - by_type.get(kpi.less, BitMap())
+        group = campaign if kpi.grouping is Grouping.CAMPAIGN else _group(kpi.grouping, day)
+        groups[group] |= reached
+    return [
+        _result_row(kpi, group, float(len(groups[group])))
+        for group in sorted(groups)
+        if groups[group]
+    ]
+
+
 def _group(grouping: Grouping, day: date) -> str:
     return day.isoformat() if grouping is Grouping.DATE else ""
 
 
-def _result_row(kpi: Kpi, group: str, value: float) -> Row:
+def _result_row(kpi: AnyKpi, group: str, value: float) -> Row:
     row: Row = {"Values": [{"Key": kpi.key, "Type": "Double", "Value": java_double(value)}]}
     if kpi.grouping is not Grouping.NONE:
         row["GroupedBys"] = [{"Key": kpi.grouping.value, "Type": "String", "Value": group}]

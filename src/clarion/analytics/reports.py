@@ -1,9 +1,11 @@
-"""Clarion's engagement reports, the charts Pinpoint's console drew, from the per-day rollups.
+"""Clarion's engagement reports, the charts Pinpoint's console drew, from the per-day rollups,
+the endpoint facet counts (demographics) and, for the funnel alone, the raw events.
 
 Each report is ``name(db, app_id, start_day, end_day, …) -> rows``: a few indexed reads in
-``clarion.store.analytics``, then pure functions (``*_rows``) that do the arithmetic, so the
-arithmetic is tested without a database. Days are UTC days, ranges are inclusive. An endpoint is
-a user (the brief: one person on two devices counts twice). docs/reports.md documents the rows.
+``clarion.store.analytics``, then pure functions (``*_rows``, :class:`Funnel`) that do the
+arithmetic, so the arithmetic is tested without a database. Days are UTC days, ranges are
+inclusive. An endpoint is a user (the brief: one person on two devices counts twice).
+docs/reports.md documents the rows.
 
 Definitions (Amazon Pinpoint User Guide, "Usage charts" and "Events charts"; the brief §4):
 
@@ -21,12 +23,17 @@ Definitions (Amazon Pinpoint User Guide, "Usage charts" and "Events charts"; the
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, Final
 
+import orjson
 from pyroaring import AbstractBitMap, BitMap, FrozenBitMap
 
-from clarion.errors import BadRequest, NotFound, NotImplementedYet
+from clarion.endpoints.facets import ATTRIBUTE_PREFIX, DOCUMENT_FIELDS
+from clarion.errors import BadRequest, MethodNotAllowed, NotFound
 from clarion.store import analytics as rollups
 from clarion.store.analytics import AttributeCount, EventCount, MetricDay, SessionDay
 from clarion.store.database import Database
@@ -39,15 +46,10 @@ WEEK: Final = 7
 MONTH: Final = 30
 RETENTION_WINDOWS: Final = (7, 14, 30)
 RETENTION_HORIZON: Final = 30
-DOCUMENT_FIELDS: Final[Mapping[str, tuple[str, str]]] = {
-    "Platform": ("Demographic", "Platform"),
-    "AppVersion": ("Demographic", "AppVersion"),
-    "Make": ("Demographic", "Make"),
-    "Model": ("Demographic", "Model"),
-    "Locale": ("Demographic", "Locale"),
-    "Country": ("Location", "Country"),
-}
-ATTRIBUTE_PREFIX: Final = "Attributes."
+MIN_FUNNEL_STEPS: Final = 2
+MAX_FUNNEL_STEPS: Final = 10
+MAX_FUNNEL_WINDOW_SECONDS: Final = 30 * 86_400
+DAY_MS: Final = 86_400_000
 REPORTS: Final = ("active-users", "sessions", "retention", "demographics", "events", "revenue")
 """The reports :func:`run` answers; ``funnel`` is a POST of its own."""
 _NOTHING: Final = FrozenBitMap()
@@ -101,6 +103,8 @@ def ratio(part: float, whole: float) -> float:
 
 def run(db: Database, app_id: str, name: str, query: Mapping[str, str], today: date) -> list[Row]:
     """Answer ``GET …/reports/<name>`` from its query parameters."""
+    if name == "funnel":
+        raise MethodNotAllowed("The funnel report is a POST, with its steps in a JSON body")
     if name not in REPORTS:
         raise NotFound(f"There is no report named {name}; the reports are {', '.join(REPORTS)}")
     if name == "demographics":
@@ -251,15 +255,13 @@ def cohort_row(
 
 def demographics(db: Database, app_id: str, dimension: str) -> list[Row]:
     """Rows {Value, Endpoints} over the app's current endpoints, most endpoints first. Dates
-    do not apply: it describes the endpoints as they are now."""
-    if dimension.startswith(ATTRIBUTE_PREFIX) and len(dimension) > len(ATTRIBUTE_PREFIX):
-        name = dimension.removeprefix(ATTRIBUTE_PREFIX)
-        return demographic_rows(rollups.endpoints_by_attribute(db, app_id, name))
-    path = DOCUMENT_FIELDS.get(dimension)
-    if path is None:
+    do not apply: it describes the endpoints as they are now, from the facet counts that
+    endpoint writes keep current (clarion.endpoints.facets)."""
+    is_attribute = dimension.startswith(ATTRIBUTE_PREFIX) and dimension != ATTRIBUTE_PREFIX
+    if not is_attribute and dimension not in DOCUMENT_FIELDS:
         choices = ", ".join([*DOCUMENT_FIELDS, "Attributes.<name>"])
         raise BadRequest(f"dimension must be one of {choices}, not {dimension!r}")
-    return demographic_rows(rollups.endpoints_by_field(db, app_id, path))
+    return demographic_rows(rollups.endpoints_by_facet(db, app_id, dimension))
 
 
 def demographic_rows(counts: Mapping[str, int]) -> list[Row]:
@@ -350,6 +352,62 @@ def revenue(db: Database, app_id: str, start_day: date, end_day: date) -> list[R
 # --- Funnel ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Funnel:
+    """An endpoint reaches step k when it has a step-1 event at or after ``start_ms`` and
+    before ``end_ms``, then events of steps 2..k in that order, each strictly after the one
+    before and all at most ``window_ms`` after the step-1 event."""
+
+    steps: tuple[str, ...]
+    start_ms: int
+    end_ms: int
+    window_ms: int
+
+    def deepest(self, moments: Iterable[tuple[int, set[str]]]) -> int:
+        """How many steps one endpoint reaches, from its event types at each moment in time
+        order. For each step it keeps only the latest step-1 time among the chains that have
+        reached it: every later event is after all of them, so the latest start, with the
+        most window left, can always go as far as any other. Steps are tried from the last
+        down, so a moment's events only extend chains that ended at earlier moments."""
+        steps = self.steps
+        starts: list[int | None] = [None] * len(steps)
+        deepest = 0
+        for moment, types in moments:
+            for k in range(len(steps) - 1, 0, -1):
+                start = starts[k - 1]
+                if start is not None and steps[k] in types and moment - start <= self.window_ms:
+                    starts[k] = start
+                    deepest = max(deepest, k + 1)
+            if steps[0] in types and self.start_ms <= moment < self.end_ms:
+                starts[0] = moment
+                deepest = max(deepest, 1)
+        return deepest
+
+    def reached(self, events: Iterable[tuple[str, str, int]]) -> list[int]:
+        """Endpoints reaching each step, from (endpoint, event type, timestamp) rows ordered by
+        endpoint then timestamp: one endpoint's events at a time, so memory stays flat."""
+        reached = [0] * len(self.steps)
+        for _, endpoint_events in groupby(events, key=itemgetter(0)):
+            for k in range(self.deepest(_moments(endpoint_events))):
+                reached[k] += 1
+        return reached
+
+
+def _moments(events: Iterable[tuple[str, str, int]]) -> Iterable[tuple[int, set[str]]]:
+    """Events at the same millisecond together: none of them is after another."""
+    for moment, same_time in groupby(events, key=itemgetter(2)):
+        yield moment, {event_type for _, event_type, _ in same_time}
+
+
+def run_funnel(
+    db: Database, app_id: str, query: Mapping[str, str], body: bytes, today: date
+) -> list[Row]:
+    """Answer ``POST …/reports/funnel``: steps and window from the body, range from the query."""
+    steps, window_seconds = parse_funnel_body(body)
+    start, end = parse_report_range(query, today)
+    return funnel(db, app_id, start, end, steps, window_seconds)
+
+
 def funnel(
     db: Database,
     app_id: str,
@@ -358,11 +416,87 @@ def funnel(
     steps: Sequence[str],
     window_seconds: int,
 ) -> list[Row]:
-    """Rows {Step, EventType, Endpoints} would count the endpoints reaching each step in order
-    within ``window_seconds`` of the first. Per-day counts cannot order one endpoint's events,
-    so this answers 501 until ingestion keeps, per app, event type and day, each endpoint's
-    first (and last) timestamp of the type (docs/reports.md, "funnel")."""
-    raise NotImplementedYet(
-        "Funnels are not computed yet: they need each endpoint's event times per event type, "
-        "which the per-day rollups do not keep"
+    """Rows {Step, EventType, Endpoints, ConversionFromPrevious, ConversionFromFirst}.
+
+    Which events came in which order is lost in per-day counts, so this reads the raw events
+    of the step types, by endpoint then time. Step-1 events count from the first day to the
+    last; later steps may fall up to the window after the last day."""
+    plan = Funnel(
+        tuple(steps), _epoch_ms(start_day), _epoch_ms(end_day) + DAY_MS, window_seconds * 1000
     )
+    last_ms = plan.end_ms - 1 + plan.window_ms
+    with rollups.step_events(db, app_id, set(steps), plan.start_ms, last_ms) as events:
+        reached = plan.reached(events)
+    return funnel_rows(steps, reached)
+
+
+def funnel_rows(steps: Sequence[str], reached: Sequence[int]) -> list[Row]:
+    """Step 1 converts from itself: 1 when anyone started the funnel, else 0."""
+    return [
+        {
+            "Step": index + 1,
+            "EventType": event_type,
+            "Endpoints": endpoints,
+            "ConversionFromPrevious": ratio(endpoints, reached[max(index - 1, 0)]),
+            "ConversionFromFirst": ratio(endpoints, reached[0]),
+        }
+        for index, (event_type, endpoints) in enumerate(zip(steps, reached, strict=True))
+    ]
+
+
+def _epoch_ms(day: date) -> int:
+    return (day - date(1970, 1, 1)).days * DAY_MS
+
+
+def parse_funnel_body(body: bytes) -> tuple[list[str], int]:
+    """``{"Steps": [2 to 10 event types], "WindowSeconds": 1 to 30 days}``."""
+    try:
+        request = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise BadRequest(
+            'The funnel body must be JSON, such as {"Steps": ["view", "buy"], '
+            '"WindowSeconds": 86400}'
+        ) from None
+    if not isinstance(request, dict):
+        raise BadRequest(f"The funnel body must be a JSON object, not {_json_kind(request)}")
+    return _funnel_steps(request), _window_seconds(request)
+
+
+def _funnel_steps(request: Mapping[str, Any]) -> list[str]:
+    steps = request.get("Steps")
+    allowed = f"{MIN_FUNNEL_STEPS} to {MAX_FUNNEL_STEPS} event types"
+    if steps is None:
+        raise BadRequest(f"Steps is required: a list of {allowed}")
+    if not isinstance(steps, list):
+        raise BadRequest(f"Steps must be a list of {allowed}, not {_json_kind(steps)}")
+    if not MIN_FUNNEL_STEPS <= len(steps) <= MAX_FUNNEL_STEPS:
+        raise BadRequest(f"Steps holds {len(steps)}; a funnel has {allowed}")
+    for index, step in enumerate(steps):
+        if not isinstance(step, str) or not step:
+            raise BadRequest(f"Steps[{index}] must be an event type, a non-empty string")
+    return steps
+
+
+def _window_seconds(request: Mapping[str, Any]) -> int:
+    window = request.get("WindowSeconds")
+    allowed = f"a whole number of seconds from 1 to {MAX_FUNNEL_WINDOW_SECONDS} (30 days)"
+    if window is None:
+        raise BadRequest(f"WindowSeconds is required: {allowed}")
+    if isinstance(window, bool) or not isinstance(window, int):
+        raise BadRequest(f"WindowSeconds must be {allowed}, not {_json_kind(window)}")
+    if not 1 <= window <= MAX_FUNNEL_WINDOW_SECONDS:
+        raise BadRequest(f"WindowSeconds is {window}; it must be {allowed}")
+    return window
+
+
+def _json_kind(value: Any) -> str:
+    """How JSON would name the type of ``value``, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "an object"

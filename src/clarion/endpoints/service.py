@@ -108,10 +108,11 @@ class Endpoints:
             if removed:
                 writer.remove_attribute_names(kind, removed)
                 for batch in writer.batches():
-                    for stored in batch:
-                        stripped = rules.remove_attributes(stored.document, kind, removed)
-                        if stripped != stored.document:
-                            writer.replace(stored.key, stripped)
+                    with writer.summed_facets():
+                        for stored in batch:
+                            stripped = rules.remove_attributes(stored.document, kind, removed)
+                            if stripped != stored.document:
+                                writer.replace(stored.key, stored.document, stripped)
         return {"ApplicationId": app_id, "AttributeType": attribute_type, "Attributes": removed}
 
     def _write(self, app_id: str, updates: Sequence[Update], request_id: str) -> None:
@@ -124,24 +125,25 @@ class Endpoints:
         existing = writer.lock(rules.endpoint_id_key(u.endpoint_id) for u in updates)
         known = writer.attribute_names()
         added: dict[str, set[str]] = {}
-        for update in updates:
-            key = rules.endpoint_id_key(update.endpoint_id)
-            before = existing.get(key)
-            previous = before.document if before else None
-            rules.validate_endpoint_request(update.request, path=update.path, existing=previous)
-            document = rules.merge_endpoint(previous, update.request, now=now)
-            document["Id"] = previous["Id"] if previous else update.endpoint_id
-            document["RequestId"] = request_id
-            rules.validate_endpoint_document(document, path=update.path)
-            self._make_room_for_user(writer, key, document)
-            self._deactivate_same_address(writer, key, document)
-            new_names = rules.count_new_attribute_keys(_union(known, added), document)
-            for kind, names in new_names.items():
-                added.setdefault(kind, set()).update(names)
-            if before is None:
-                writer.insert(key, now, document)
-            else:
-                writer.replace(key, document)
+        with writer.summed_facets():
+            for update in updates:
+                key = rules.endpoint_id_key(update.endpoint_id)
+                before = existing.get(key)
+                previous = before.document if before else None
+                rules.validate_endpoint_request(update.request, path=update.path, existing=previous)
+                document = rules.merge_endpoint(previous, update.request, now=now)
+                document["Id"] = previous["Id"] if previous else update.endpoint_id
+                document["RequestId"] = request_id
+                rules.validate_endpoint_document(document, path=update.path)
+                self._make_room_for_user(writer, key, document)
+                self._deactivate_same_address(writer, key, document)
+                new_names = rules.count_new_attribute_keys(_union(known, added), document)
+                for kind, names in new_names.items():
+                    added.setdefault(kind, set()).update(names)
+                if before is None:
+                    writer.insert(key, now, document)
+                else:
+                    writer.replace(key, before.document, document)
         rules.check_application_attribute_quota(known, added)
         writer.add_attribute_names(added)
 
@@ -154,7 +156,7 @@ class Endpoints:
             return
         current = {stored.key: stored.document for stored in writer.for_user(user_id)}
         for evicted in rules.check_user_endpoint_quota(current, key, document):
-            writer.replace(evicted, rules.detach_from_user(current[evicted]))
+            writer.replace(evicted, current[evicted], rules.detach_from_user(current[evicted]))
 
     def _deactivate_same_address(
         self, writer: EndpointWriter, key: str, document: Mapping[str, Any]
@@ -164,7 +166,9 @@ class Endpoints:
         if not address:
             return
         for other in writer.sharing_address(address, key):
-            writer.replace(other.key, {**other.document, "EndpointStatus": "INACTIVE"})
+            writer.replace(
+                other.key, other.document, {**other.document, "EndpointStatus": "INACTIVE"}
+            )
 
 
 def _union(first: Mapping[str, set[str]], second: Mapping[str, set[str]]) -> dict[str, set[str]]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from clarion.events.messages import Fact, FactKey
+
 Day = str
 
 
@@ -38,6 +40,22 @@ class RevenueTotals:
 
 
 @dataclass
+class FactTotals:
+    """What a batch adds to one ``daily_message_facts`` row."""
+
+    count: int = 0
+    parts: int = 0
+    priced: int = 0
+    price: float = 0.0
+
+    def add(self, fact: Fact) -> None:
+        self.count += 1
+        self.parts += fact.parts
+        self.priced += fact.priced
+        self.price += fact.price
+
+
+@dataclass
 class Rollup:
     active: dict[Day, set[int]] = field(default_factory=lambda: defaultdict(set))
     sessions: dict[Day, SessionTotals] = field(default_factory=lambda: defaultdict(SessionTotals))
@@ -51,6 +69,14 @@ class Rollup:
     revenue: dict[tuple[Day, str], RevenueTotals] = field(
         default_factory=lambda: defaultdict(RevenueTotals)
     )
+    message_endpoints: dict[tuple[Day, str, str], set[int]] = field(
+        default_factory=lambda: defaultdict(set)
+    )
+    """Endpoint ordinals per day, message event type and sender (campaign id, "" if none)."""
+    message_facts: dict[FactKey, FactTotals] = field(
+        default_factory=lambda: defaultdict(FactTotals)
+    )
+    """Message events per day, type, sender and the attributes the KPIs pair."""
 
     def session_started(self, day: Day) -> None:
         self.sessions[day].started += 1

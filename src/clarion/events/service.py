@@ -11,7 +11,7 @@ from typing import Any
 from clarion.endpoints import rules as endpoint_rules
 from clarion.endpoints.service import Endpoints, Update
 from clarion.errors import BadRequest, PayloadTooLarge
-from clarion.events import rules
+from clarion.events import messages, rules
 from clarion.events.rollups import Rollup
 from clarion.events.sessions import SessionState, track
 from clarion.store.database import Database
@@ -211,3 +211,17 @@ def _count(rollup: Rollup, ordinal: int, accepted: Accepted) -> None:
         totals.purchases += 1
         totals.quantity += bought.quantity
         totals.revenue += bought.revenue
+    if messages.is_message(event_type):
+        _count_message(rollup, ordinal, day, event)
+
+
+def _count_message(rollup: Rollup, ordinal: int, day: str, event: Mapping[str, Any]) -> None:
+    """Fold a message event into the message rollups, unless a journey sent it."""
+    attributes = event.get("Attributes") or {}
+    campaign = messages.sender(attributes)
+    if campaign is None:
+        return
+    event_type = event["EventType"]
+    rollup.message_endpoints[(day, event_type, campaign)].add(ordinal)
+    key = messages.fact_key(day, event_type, campaign, attributes)
+    rollup.message_facts[key].add(messages.fact(attributes, event.get("Metrics") or {}))

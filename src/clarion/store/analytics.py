@@ -1,14 +1,18 @@
-"""Reads over the per-day analytics rollups and the endpoint documents; never the raw events.
+"""Reads over the per-day analytics rollups and the endpoint facet counts, and for the funnel
+alone the raw events of its step types, through the ``(app_id, event_type, timestamp_ms)`` index.
 
 Every query is keyed by app and bounded by days. Tables whose primary key continues past the day
-(``daily_events``, ``daily_attributes``, ``daily_metrics``) are read with the days spelled out
-(``day IN (…)``) and the remaining key columns pinned, so both SQLite and PostgreSQL seek the
-key for each day instead of scanning every event type of a day range.
+(``daily_events``, ``daily_attributes``, ``daily_metrics``, ``daily_message_endpoints``,
+``daily_message_facts``) are read with the days spelled out (``day IN (…)``) and the event types
+pinned, so both SQLite and PostgreSQL seek the key for each day instead of scanning every event
+type of a day range.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -21,11 +25,14 @@ from clarion.store.schema import (
     daily_active,
     daily_attributes,
     daily_events,
+    daily_message_endpoints,
+    daily_message_facts,
     daily_metrics,
     daily_revenue,
     daily_sessions,
     endpoint_activity,
-    endpoints,
+    endpoint_facets,
+    events,
 )
 
 
@@ -88,6 +95,33 @@ class RevenueDay:
     purchases: int
     quantity: float
     revenue: float
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFacts:
+    """Message events of a type over a group (a day, campaign id, country or record status, or
+    "" for the whole range), per channel and campaign send status: how many, their message
+    parts, how many reported a price and the price in millicents of a US dollar."""
+
+    group: str
+    event_type: str
+    delivery_type: str
+    campaign_send_status: str
+    count: int
+    parts: int
+    priced: int
+    price: float
+
+
+@dataclass(frozen=True, slots=True)
+class MessageEndpoints:
+    """The endpoints that had a message event of a type from a campaign ("" for transactional
+    messages) on a day."""
+
+    day: date
+    event_type: str
+    campaign_id: str
+    endpoints: BitMap
 
 
 def _between(day: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
@@ -185,67 +219,69 @@ _REVENUE = (
 )
 
 
-def _count_by_field(*path: str) -> sa.Select[Any]:
-    """Endpoints per value of one string field of the endpoint document. Grouping by the
-    output column's position evaluates the JSON extraction once per endpoint."""
-    value = endpoints.c.document[path].as_string()
+def _from_sender(campaign_id: sa.Column[str], campaigns: bool) -> sa.ColumnElement[bool]:
+    """Campaign messages carry a campaign id; transactional ones are stored under ""."""
+    return campaign_id != "" if campaigns else campaign_id == ""
+
+
+def _sum(column: sa.Column[Any]) -> sa.ColumnElement[Any]:
+    return sa.cast(sa.func.sum(column), column.type)
+
+
+@functools.cache
+def _message_facts(group: str | None, campaigns: bool) -> sa.Select[Any]:
+    """Fact totals per group, event type, channel and send status, summed in the database:
+    one day can hold a row per country and status."""
+    facts = daily_message_facts.c
+    kinds = (facts.event_type, facts.delivery_type, facts.campaign_send_status)
+    grouped = (facts[group],) if group is not None else ()
     return (
-        sa.select(value, sa.func.count())
-        .where(endpoints.c.app_id == sa.bindparam("app_id"))
-        .group_by(sa.literal_column("1"))
-    )
-
-
-_COUNT_BY_FIELD = {
-    path: _count_by_field(*path)
-    for path in (
-        ("Demographic", "Platform"),
-        ("Demographic", "AppVersion"),
-        ("Demographic", "Make"),
-        ("Demographic", "Model"),
-        ("Demographic", "Locale"),
-        ("Location", "Country"),
-    )
-}
-
-
-def _count_by_attribute_sqlite() -> sa.Select[Any]:
-    """SQLite: the attribute is found by key among ``Attributes`` rather than by a JSON path,
-    so any attribute name is safe without quoting rules."""
-    attribute = (
-        sa.func.json_each(endpoints.c.document, "$.Attributes")
-        .table_valued("key", "value")
-        .alias("attribute")
-    )
-    item = sa.func.json_each(attribute.c.value).table_valued("value").alias("item")
-    return (
-        sa.select(item.c.value, sa.func.count(sa.distinct(endpoints.c.ordinal)))
-        .select_from(endpoints)
-        .join(attribute, sa.true())
-        .join(item, sa.true())
-        .where(
-            endpoints.c.app_id == sa.bindparam("app_id"), attribute.c.key == sa.bindparam("name")
+        sa.select(
+            *(grouped or (sa.literal_column("''"),)),
+            *kinds,
+            _sum(facts.count),
+            _sum(facts.parts),
+            _sum(facts.priced),
+            _sum(facts.price),
         )
-        .group_by(item.c.value)
+        .where(
+            facts.app_id == sa.bindparam("app_id"),
+            _on_days(facts.day),
+            facts.event_type.in_(sa.bindparam("event_types", expanding=True)),
+            _from_sender(facts.campaign_id, campaigns),
+        )
+        .group_by(*grouped, *kinds)
     )
 
 
-def _count_by_attribute_postgresql() -> sa.Select[Any]:
-    values = endpoints.c.document["Attributes"][sa.bindparam("name", type_=sa.String())]
-    item = sa.func.jsonb_array_elements_text(values).table_valued("value").alias("item")
-    return (
-        sa.select(item.c.value, sa.func.count(sa.distinct(endpoints.c.ordinal)))
-        .select_from(endpoints)
-        .join(item, sa.true())
-        .where(endpoints.c.app_id == sa.bindparam("app_id"))
-        .group_by(item.c.value)
+@functools.cache
+def _message_endpoints(campaigns: bool) -> sa.Select[Any]:
+    sets = daily_message_endpoints.c
+    return sa.select(sets.day, sets.event_type, sets.campaign_id, sets.endpoints).where(
+        sets.app_id == sa.bindparam("app_id"),
+        _on_days(sets.day),
+        sets.event_type.in_(sa.bindparam("event_types", expanding=True)),
+        _from_sender(sets.campaign_id, campaigns),
     )
 
 
-_COUNT_BY_ATTRIBUTE = {
-    "sqlite": _count_by_attribute_sqlite(),
-    "postgresql": _count_by_attribute_postgresql(),
-}
+_FACET_COUNTS = sa.select(endpoint_facets.c.value, endpoint_facets.c.endpoints).where(
+    endpoint_facets.c.app_id == sa.bindparam("app_id"),
+    endpoint_facets.c.dimension == sa.bindparam("dimension"),
+)
+_STEP_EVENTS = (
+    sa.select(events.c.endpoint_key, events.c.event_type, events.c.timestamp_ms)
+    .where(
+        events.c.app_id == sa.bindparam("app_id"),
+        events.c.event_type.in_(sa.bindparam("event_types", expanding=True)),
+        events.c.timestamp_ms.between(sa.bindparam("first_ms"), sa.bindparam("last_ms")),
+    )
+    .order_by(events.c.endpoint_key.concat(""), events.c.timestamp_ms)
+)
+"""Ordered by endpoint, but through an expression: ordered by the column itself, SQLite's
+planner prefers the (app_id, endpoint_key, event_id) unique index, which reads every event of
+the app, to ix_events_app_type_time, which reads only the step types in the range."""
+STEP_EVENTS_CHUNK = 10_000
 
 
 def _day(text: str) -> date:
@@ -356,23 +392,64 @@ def metric_days(
     return sorted((MetricDay(_day(row[0]), *row[1:]) for row in rows), key=lambda m: m.day)
 
 
+def message_facts(
+    db: Database,
+    app_id: str,
+    event_types: Iterable[str],
+    days: Sequence[date],
+    *,
+    campaigns: bool,
+    group: str | None,
+) -> list[MessageFacts]:
+    """Campaign (or transactional) message facts over ``days``, summed per value of the
+    ``group`` column (``day``, ``campaign_id``, ``iso_country_code`` or ``record_status``), or
+    over the whole range when it is None."""
+    params = {"app_id": app_id, "days": _day_texts(days), "event_types": list(event_types)}
+    with db.read() as conn:
+        rows = conn.execute(_message_facts(group, campaigns), params).all()
+    return [MessageFacts(*row) for row in rows]
+
+
+def message_endpoints(
+    db: Database, app_id: str, event_types: Iterable[str], days: Sequence[date], *, campaigns: bool
+) -> list[MessageEndpoints]:
+    """Per day, event type and campaign (or for transactional messages), the endpoints."""
+    params = {"app_id": app_id, "days": _day_texts(days), "event_types": list(event_types)}
+    with db.read() as conn:
+        rows = conn.execute(_message_endpoints(campaigns), params).all()
+    return [
+        MessageEndpoints(_day(day), event_type, campaign, BitMap.deserialize(blob))
+        for day, event_type, campaign, blob in rows
+    ]
+
+
 def revenue_days(db: Database, app_id: str, first: date, last: date) -> list[RevenueDay]:
     with db.read() as conn:
         rows = conn.execute(_REVENUE, _range(app_id, first, last)).all()
     return [RevenueDay(_day(row[0]), *row[1:]) for row in rows]
 
 
-def endpoints_by_field(db: Database, app_id: str, path: tuple[str, str]) -> dict[str, int]:
-    """Endpoints per value of a document field such as ``("Demographic", "Platform")``;
-    endpoints without the field are left out."""
+def endpoints_by_facet(db: Database, app_id: str, dimension: str) -> dict[str, int]:
+    """Endpoints per value of a demographics dimension such as ``Platform`` or
+    ``Attributes.team``, from the counts endpoint writes keep in ``endpoint_facets``."""
     with db.read() as conn:
-        rows = conn.execute(_COUNT_BY_FIELD[path], {"app_id": app_id}).all()
-    return {value: count for value, count in rows if value is not None}
+        rows = conn.execute(_FACET_COUNTS, {"app_id": app_id, "dimension": dimension}).all()
+    return {value: count for value, count in rows}
 
 
-def endpoints_by_attribute(db: Database, app_id: str, name: str) -> dict[str, int]:
-    """Endpoints per value of the custom attribute ``name``; an endpoint holding several
-    values counts once for each."""
+@contextmanager
+def step_events(
+    db: Database, app_id: str, event_types: Iterable[str], first_ms: int, last_ms: int
+) -> Iterator[Iterator[tuple[str, str, int]]]:
+    """The raw events of ``event_types`` timestamped from ``first_ms`` to ``last_ms``, as
+    (endpoint key, event type, timestamp) by endpoint then time, fetched in chunks while the
+    caller iterates. The ``(app_id, event_type, timestamp_ms)`` index finds them."""
+    params = {
+        "app_id": app_id,
+        "event_types": sorted(event_types),
+        "first_ms": first_ms,
+        "last_ms": last_ms,
+    }
     with db.read() as conn:
-        rows = conn.execute(_COUNT_BY_ATTRIBUTE[db.dialect], {"app_id": app_id, "name": name})
-        return {value: count for value, count in rows}
+        chunked = {"yield_per": STEP_EVENTS_CHUNK}
+        yield iter(conn.execute(_STEP_EVENTS, params, execution_options=chunked).tuples())

@@ -15,10 +15,13 @@ from clarion.store.schema import (
     daily_active,
     daily_attributes,
     daily_events,
+    daily_message_endpoints,
+    daily_message_facts,
     daily_metrics,
     daily_revenue,
     daily_sessions,
     endpoint_activity,
+    endpoint_facets,
     endpoints,
     event_streams,
     event_types,
@@ -28,6 +31,7 @@ from clarion.store.schema import (
 
 _APP_TABLES = (
     endpoints,
+    endpoint_facets,
     attribute_names,
     tags,
     events,
@@ -39,6 +43,8 @@ _APP_TABLES = (
     daily_attributes,
     daily_metrics,
     daily_revenue,
+    daily_message_endpoints,
+    daily_message_facts,
     event_streams,
 )
 

@@ -6,15 +6,20 @@ document keeps the id as the client first wrote it.
 
 from __future__ import annotations
 
+import functools
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from clarion.endpoints.facets import Facet, facet_changes
 from clarion.store.database import Database
-from clarion.store.schema import attribute_names, endpoints
+from clarion.store.schema import attribute_names, endpoint_facets, endpoints
 
 # Statements are built once: building them per call costs more than SQLite running them.
 _IN_APP = endpoints.c.app_id == sa.bindparam("app_id")
@@ -40,6 +45,12 @@ _REPLACE = endpoints.update().where(
 )
 _ATTRIBUTE_NAMES = sa.select(attribute_names.c.kind, attribute_names.c.name).where(
     attribute_names.c.app_id == sa.bindparam("app_id")
+)
+_EMPTY_FACET = endpoint_facets.delete().where(
+    endpoint_facets.c.app_id == sa.bindparam("app_id"),
+    endpoint_facets.c.dimension == sa.bindparam("dimension"),
+    endpoint_facets.c.value == sa.bindparam("value"),
+    endpoint_facets.c.endpoints <= sa.literal_column("0"),
 )
 
 
@@ -88,6 +99,7 @@ class EndpointWriter:
     def __init__(self, conn: Connection, app_id: str) -> None:
         self.conn = conn
         self.app_id = app_id
+        self._summed: Counter[Facet] | None = None
 
     def lock(self, keys: Iterable[str]) -> dict[str, StoredEndpoint]:
         query = _SOME_ENDPOINTS
@@ -126,7 +138,7 @@ class EndpointWriter:
         return found
 
     def add_attribute_names(self, names: Mapping[str, Iterable[str]]) -> None:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {"app_id": self.app_id, "kind": kind, "name": name}
             for kind, kind_names in names.items()
             for name in kind_names
@@ -153,9 +165,13 @@ class EndpointWriter:
                 **_columns(document),
             },
         )
+        self._count_facets(facet_changes(None, document))
 
-    def replace(self, key: str, document: Mapping[str, Any]) -> None:
+    def replace(self, key: str, previous: Mapping[str, Any], document: Mapping[str, Any]) -> None:
+        """Overwrite the endpoint stored as ``previous`` (the facet counts move by the
+        difference between the two documents)."""
         self.conn.execute(_REPLACE, {"b_app_id": self.app_id, "b_key": key, **_columns(document)})
+        self._count_facets(facet_changes(previous, document))
 
     def delete(self, key: str) -> StoredEndpoint | None:
         found = self.lock([key]).get(key)
@@ -165,6 +181,7 @@ class EndpointWriter:
                     endpoints.c.app_id == self.app_id, endpoints.c.endpoint_id == key
                 )
             )
+            self._count_facets(facet_changes(found.document, None))
         return found
 
     def delete_user(self, user_id: str) -> list[StoredEndpoint]:
@@ -175,9 +192,66 @@ class EndpointWriter:
                     endpoints.c.app_id == self.app_id, endpoints.c.user_id == user_id
                 )
             )
+            with self.summed_facets():
+                for stored in found:
+                    self._count_facets(facet_changes(stored.document, None))
         return found
+
+    @contextmanager
+    def summed_facets(self) -> Iterator[None]:
+        """Sum the facet changes of the writes inside and apply them once, on the way out.
+
+        A batch of endpoints then moves each facet row once rather than once per endpoint: on
+        PostgreSQL every move of a row leaves a row version behind until the transaction ends,
+        and a big batch would walk ever longer chains of them. On an error the sum is dropped,
+        as the caller's transaction or savepoint drops the writes it described. Inside another
+        such block, the sum goes into that block's.
+        """
+        outer, self._summed = self._summed, Counter()
+        try:
+            yield
+            summed = self._summed
+        finally:
+            self._summed = outer
+        self._count_facets(summed)
+
+    def _count_facets(self, changes: Mapping[Facet, int]) -> None:
+        if self._summed is None:
+            self._write_facets(changes)
+        else:
+            self._summed.update(changes)
+
+    def _write_facets(self, changes: Mapping[Facet, int]) -> None:
+        """Move the facet counts by ``changes`` and drop the facets no endpoint holds any more.
+        Rows go in key order, so concurrent writers on PostgreSQL lock them in the same order."""
+        rows: list[dict[str, Any]] = [
+            {"app_id": self.app_id, "dimension": dimension, "value": value, "endpoints": n}
+            for (dimension, value), n in sorted(changes.items())
+            if n
+        ]
+        if not rows:
+            return
+        add, prune = _facet_statements(self.conn.dialect.name == "postgresql")
+        self.conn.exec_driver_sql(add, rows)
+        emptied = [row for row in rows if row["endpoints"] < 0]
+        if emptied:
+            self.conn.exec_driver_sql(prune, emptied)
 
 
 def _for_user(conn: Connection, app_id: str, user_id: str) -> list[StoredEndpoint]:
     params = {"app_id": app_id, "user_id": user_id}
     return [_stored(row) for row in conn.execute(_USER_ENDPOINTS, params)]
+
+
+@functools.cache
+def _facet_statements(postgres: bool) -> tuple[str, str]:
+    """(add to the counts, delete the emptied facets) as driver SQL with named parameters,
+    built once per backend: endpoint writes run them straight through the driver, because
+    SQLAlchemy's per-row parameter processing would cost more than the statements."""
+    dialect: Any = postgresql.psycopg.dialect() if postgres else sqlite.dialect(paramstyle="named")  # type: ignore[no-untyped-call]
+    insert = (postgresql.insert if postgres else sqlite.insert)(endpoint_facets)
+    add = insert.on_conflict_do_update(
+        index_elements=["app_id", "dimension", "value"],
+        set_={"endpoints": endpoint_facets.c.endpoints + insert.excluded.endpoints},
+    )
+    return str(add.compile(dialect=dialect)), str(_EMPTY_FACET.compile(dialect=dialect))

@@ -3,6 +3,7 @@ counts are stored together or not at all."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -14,12 +15,15 @@ from pyroaring import BitMap
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from clarion.events.messages import FactKey
 from clarion.events.rollups import Rollup
 from clarion.events.sessions import SessionState
 from clarion.store.schema import (
     daily_active,
     daily_attributes,
     daily_events,
+    daily_message_endpoints,
+    daily_message_facts,
     daily_metrics,
     daily_revenue,
     daily_sessions,
@@ -56,6 +60,19 @@ _BITMAPS = sa.select(daily_active.c.day, daily_active.c.endpoints).where(
     daily_active.c.app_id == sa.bindparam("app_id"),
     daily_active.c.day.in_(sa.bindparam("days", expanding=True)),
 )
+_MESSAGE_BITMAPS = sa.select(
+    daily_message_endpoints.c.day,
+    daily_message_endpoints.c.event_type,
+    daily_message_endpoints.c.campaign_id,
+    daily_message_endpoints.c.endpoints,
+).where(
+    daily_message_endpoints.c.app_id == sa.bindparam("app_id"),
+    daily_message_endpoints.c.day.in_(sa.bindparam("days", expanding=True)),
+    daily_message_endpoints.c.event_type.in_(sa.bindparam("event_types", expanding=True)),
+    daily_message_endpoints.c.campaign_id.in_(sa.bindparam("campaigns", expanding=True)),
+)
+_MESSAGE_BITMAPS_LOCKED = _MESSAGE_BITMAPS.with_for_update()
+_EMPTY_BITMAP = BitMap().serialize()
 
 
 class EventWriter:
@@ -118,7 +135,7 @@ class EventWriter:
                 "session_start_ms": a.session.start_ms,
                 "session_stop_ms": a.session.stop_ms,
             }
-            for ordinal, a in activity.items()
+            for ordinal, a in sorted(activity.items())
         ]
         self._many(_replacing_upsert(self.postgres, endpoint_activity), rows)
 
@@ -195,20 +212,85 @@ class EventWriter:
             ],
             sums=("purchases", "quantity", "revenue"),
         )
+        self.apply_messages(rollup)
+
+    def apply_messages(self, rollup: Rollup) -> None:
+        """Add the batch's message events to the message rollups; a batch without message
+        events (the usual case) writes nothing. Rows are written in key order, so concurrent
+        batches on PostgreSQL lock shared rows in the same order and cannot deadlock."""
+        if not rollup.message_facts:
+            return
+        endpoints = rollup.message_endpoints
+        self._merge_message_bitmaps({key: endpoints[key] for key in sorted(endpoints)})
+        facts = rollup.message_facts
+        self._add(
+            daily_message_facts,
+            list(FactKey._fields),
+            [
+                {"app_id": self.app_id, **key._asdict(), **dataclasses.asdict(facts[key])}
+                for key in sorted(facts)
+            ],
+            sums=("count", "parts", "priced", "price"),
+        )
+
+    def _merge_message_bitmaps(self, batch: Mapping[tuple[str, str, str], set[int]]) -> None:
+        """Union the batch's endpoints into the stored bitmaps. On PostgreSQL, missing rows are
+        created empty first, so ``FOR UPDATE`` locks every row merged and two concurrent
+        batches for a new day cannot overwrite each other's endpoints."""
+        keys = [
+            {"app_id": self.app_id, "day": day, "event_type": event_type, "campaign_id": campaign}
+            for day, event_type, campaign in batch
+        ]
+        if self.postgres:
+            empty = [{**key, "endpoints": _EMPTY_BITMAP} for key in keys]
+            self._many(_insert_new(self.postgres, daily_message_endpoints), empty)
+        stored = self._message_bitmaps(batch)
+        rows = []
+        for key, (batch_key, ordinals) in zip(keys, batch.items(), strict=True):
+            bitmap = stored.get(batch_key, BitMap())
+            before = len(bitmap)
+            bitmap.update(ordinals)
+            if len(bitmap) != before:
+                rows.append({**key, "endpoints": bitmap.serialize()})
+        self._many(_replacing_upsert(self.postgres, daily_message_endpoints), rows)
+
+    def _message_bitmaps(
+        self, batch: Mapping[tuple[str, str, str], set[int]]
+    ) -> dict[tuple[str, str, str], BitMap]:
+        """The stored bitmaps of the batch's keys (locked on PostgreSQL), read with one query
+        over the days, event types and campaigns the batch names."""
+        query = _MESSAGE_BITMAPS_LOCKED if self.postgres else _MESSAGE_BITMAPS
+        params = {
+            "app_id": self.app_id,
+            "days": list({day for day, _, _ in batch}),
+            "event_types": list({event_type for _, event_type, _ in batch}),
+            "campaigns": list({campaign for _, _, campaign in batch}),
+        }
+        return {
+            (row.day, row.event_type, row.campaign_id): BitMap.deserialize(row.endpoints)
+            for row in self.conn.execute(query, params)
+        }
 
     def _merge_bitmaps(self, active: Mapping[str, set[int]]) -> None:
+        """Union the batch's endpoints into each day's bitmap. On PostgreSQL, missing rows are
+        created empty first, so ``FOR UPDATE`` locks every row merged and two concurrent
+        batches starting the same day cannot overwrite each other's endpoints."""
         if not active:
             return
+        days = sorted(active)
+        if self.postgres:
+            empty = [{"app_id": self.app_id, "day": d, "endpoints": _EMPTY_BITMAP} for d in days]
+            self._many(_insert_new(self.postgres, daily_active), empty)
         query = _BITMAPS.with_for_update() if self.postgres else _BITMAPS
         stored = {
             row.day: BitMap.deserialize(row.endpoints)
-            for row in self.conn.execute(query, {"app_id": self.app_id, "days": list(active)})
+            for row in self.conn.execute(query, {"app_id": self.app_id, "days": days})
         }
         rows = []
-        for day, ordinals in active.items():
+        for day in days:
             bitmap = stored.get(day, BitMap())
             before = len(bitmap)
-            bitmap.update(ordinals)
+            bitmap.update(active[day])
             if day not in stored or len(bitmap) != before:
                 rows.append({"app_id": self.app_id, "day": day, "endpoints": bitmap.serialize()})
         self._many(_replacing_upsert(self.postgres, daily_active), rows)
@@ -226,6 +308,7 @@ class EventWriter:
         statement = _adding_upsert(
             self.postgres, table, tuple(keys), tuple(sums), tuple(least), tuple(greatest)
         )
+        rows.sort(key=lambda row: tuple(row[k] for k in keys))
         self._many(statement, rows)
 
     def _many(self, statement: Any, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -61,6 +61,18 @@ attribute_names = sa.Table(
     sa.Column("name", sa.String(64), primary_key=True),
 )
 
+# Endpoints per demographic facet, kept current by every endpoint write (see
+# clarion.endpoints.facets): ``dimension`` is the report's dimension ("Platform",
+# "Attributes.team", …). A row exists only while its count is above zero.
+endpoint_facets = sa.Table(
+    "endpoint_facets",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("dimension", sa.String(128), primary_key=True),
+    sa.Column("value", sa.String(256), primary_key=True),
+    sa.Column("endpoints", sa.BigInteger, nullable=False),
+)
+
 access_keys = sa.Table(
     "access_keys",
     metadata,
@@ -103,6 +115,7 @@ events = sa.Table(
     sa.Column("event", Json, nullable=False),
     sa.UniqueConstraint("app_id", "endpoint_key", "event_id"),
     sa.Index("ix_events_app_seq", "app_id", "seq"),
+    sa.Index("ix_events_app_type_time", "app_id", "event_type", "timestamp_ms"),
 )
 
 event_types = sa.Table(
@@ -185,6 +198,38 @@ daily_revenue = sa.Table(
     sa.Column("purchases", sa.BigInteger, nullable=False),
     sa.Column("quantity", sa.Float, nullable=False),
     sa.Column("revenue", sa.Float, nullable=False),
+)
+
+# Message events (``_email.*``, ``_SMS.*``, ``_push.*``, ``_campaign.*``) only, for the
+# application KPIs: ``campaign_id`` is the sending campaign, "" for a transactional message
+# (see clarion.events.messages). Campaign ids and attribute values are client data of up to 200
+# characters; the attribute columns hold codes cut to 64.
+
+daily_message_endpoints = sa.Table(
+    "daily_message_endpoints",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("event_type", sa.String(64), primary_key=True),
+    sa.Column("campaign_id", sa.String(256), primary_key=True),
+    sa.Column("endpoints", sa.LargeBinary, nullable=False),
+)
+
+daily_message_facts = sa.Table(
+    "daily_message_facts",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("event_type", sa.String(64), primary_key=True),
+    sa.Column("campaign_id", sa.String(256), primary_key=True),
+    sa.Column("iso_country_code", sa.String(64), primary_key=True),
+    sa.Column("record_status", sa.String(64), primary_key=True),
+    sa.Column("delivery_type", sa.String(64), primary_key=True),
+    sa.Column("campaign_send_status", sa.String(64), primary_key=True),
+    sa.Column("count", sa.BigInteger, nullable=False),
+    sa.Column("parts", sa.BigInteger, nullable=False),
+    sa.Column("priced", sa.BigInteger, nullable=False),
+    sa.Column("price", sa.Float, nullable=False),
 )
 
 event_streams = sa.Table(

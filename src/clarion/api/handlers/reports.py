@@ -20,3 +20,16 @@ def engagement_report(ctx: Context, request: NativeRequest) -> dict[str, Any]:
         ctx.clarion.clock().date(),
     )
     return {"Rows": rows}
+
+
+@route("POST", "/clarion/v1/apps/{application-id}/reports/funnel")
+def funnel_report(ctx: Context, request: NativeRequest) -> dict[str, Any]:
+    """A POST because its steps are a list in a JSON body, not query parameters."""
+    rows = reports.run_funnel(
+        ctx.clarion.db,
+        request.path_params["application-id"],
+        request.query,
+        request.body,
+        ctx.clarion.clock().date(),
+    )
+    return {"Rows": rows}

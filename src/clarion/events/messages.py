@@ -1,0 +1,107 @@
+"""What a message event adds to the message rollups, read the way Pinpoint's event stream
+writes message events (Amazon Pinpoint Developer Guide, "Email events", "SMS events",
+"Campaign events": event-streams-data-email.html, -sms.html, -campaign.html).
+
+Application metrics need two things per-day event counts cannot give: the distinct endpoints
+behind an event type, and an attribute counted together with another attribute or a metric of
+the same event (an SMS's country with its price, a campaign send's channel with its status).
+So each message event is also folded into
+
+* a set of endpoint ordinals per day, event type and sender (``daily_message_endpoints``), and
+* one row per day, event type, sender and the attributes below (``daily_message_facts``),
+  holding how many events there were, their message parts and their price.
+
+The sender is the event's ``campaign_id``, or ``""`` for a transactional message: one without
+``campaign_id`` and ``journey_id``. Events carrying only a ``journey_id`` are left out: no
+application metric counts journey messages (journey metrics are a separate operation), and
+their rows would only be written, never read.
+
+Only message event types are examined at all (see :data:`MESSAGE_PREFIXES`), so app events pay
+one string-prefix check each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final, NamedTuple
+
+MESSAGE_PREFIXES: Final = ("_email.", "_SMS.", "_push.", "_campaign.")
+"""Event types Pinpoint writes when it sends a message or learns its outcome."""
+
+CAMPAIGN_ID: Final = "campaign_id"
+JOURNEY_ID: Final = "journey_id"
+COUNTRY: Final = "iso_country_code"
+RECORD_STATUS: Final = "record_status"
+DELIVERY_TYPE: Final = "delivery_type"
+SEND_STATUS: Final = "campaign_send_status"
+MESSAGE_PARTS: Final = "number_of_message_parts"
+PRICE: Final = "price_in_millicents_usd"
+
+MAX_CODE_LENGTH: Final = 64
+"""Country codes, statuses and channel names are short codes. Longer values are cut, so the
+facts table's key stays within PostgreSQL's index row limit whatever a client sends."""
+
+
+class FactKey(NamedTuple):
+    """The key of one ``daily_message_facts`` row; attributes an event lacks are ``""``."""
+
+    day: str
+    event_type: str
+    campaign_id: str
+    iso_country_code: str
+    record_status: str
+    delivery_type: str
+    campaign_send_status: str
+
+
+class Fact(NamedTuple):
+    """What one event adds to its facts row."""
+
+    parts: int
+    priced: int
+    price: float
+
+
+def is_message(event_type: str) -> bool:
+    return event_type.startswith(MESSAGE_PREFIXES)
+
+
+def sender(attributes: Mapping[str, str]) -> str | None:
+    """The campaign that sent the message, ``""`` for a transactional message, or None for a
+    journey's message, which the message rollups leave out."""
+    campaign = attributes.get(CAMPAIGN_ID)
+    if campaign:
+        return campaign
+    return None if attributes.get(JOURNEY_ID) else ""
+
+
+def fact_key(day: str, event_type: str, campaign: str, attributes: Mapping[str, str]) -> FactKey:
+    return FactKey(
+        day,
+        event_type,
+        campaign,
+        _code(attributes, COUNTRY),
+        _code(attributes, RECORD_STATUS),
+        _code(attributes, DELIVERY_TYPE),
+        _code(attributes, SEND_STATUS),
+    )
+
+
+def fact(attributes: Mapping[str, str], metrics: Mapping[str, float]) -> Fact:
+    """An SMS's message parts (0 when not reported) and price in millicents of a US dollar
+    (Pinpoint reports it on an SMS's outcome, never on ``_SMS.BUFFERED``)."""
+    price = metrics.get(PRICE)
+    return Fact(
+        _whole_number(attributes.get(MESSAGE_PARTS, "")),
+        0 if price is None else 1,
+        0.0 if price is None else float(price),
+    )
+
+
+def _code(attributes: Mapping[str, str], name: str) -> str:
+    return attributes.get(name, "")[:MAX_CODE_LENGTH]
+
+
+def _whole_number(text: str) -> int:
+    """Attribute values are strings; ``number_of_message_parts`` is written like ``"2"``."""
+    return int(text) if text.isascii() and text.isdigit() else 0
