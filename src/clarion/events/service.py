@@ -107,6 +107,8 @@ class Events:
             if batch[endpoint_id]["Endpoint"]
             or endpoint_rules.endpoint_id_key(endpoint_id) not in known
         ]
+        if not updates:
+            return
         try:
             with conn.begin_nested():
                 self.endpoints.apply(writer, updates, request_id)
