@@ -32,6 +32,9 @@ class Arns:
     def app(self, app_id: str) -> str:
         return f"arn:aws:mobiletargeting:{self.region}:{self.account_id}:apps/{app_id}"
 
+    def segment(self, app_id: str, segment_id: str) -> str:
+        return f"{self.app(app_id)}/segments/{segment_id}"
+
     def parse(self, arn: str) -> Resource:
         """The resource an ARN names; BadRequest unless it is one of Pinpoint's taggable kinds
         in this Clarion's region and account."""

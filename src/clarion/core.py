@@ -12,10 +12,12 @@ from clarion.config import Settings
 from clarion.endpoints.service import Endpoints
 from clarion.events.service import Events
 from clarion.keys import Keys
+from clarion.segments.service import Segments
 from clarion.store.apps import AppRepository
 from clarion.store.database import Database
 from clarion.store.endpoints import EndpointRepository
 from clarion.store.keys import KeyRepository
+from clarion.store.segments import SegmentRepository
 from clarion.store.tags import TagRepository
 from clarion.streams.destinations import Destinations
 from clarion.streams.exporter import Exporter
@@ -33,6 +35,7 @@ class Clarion:
         self.tags = Tags(TagRepository(self.db), self.arns, self._resource_exists)
         self.apps = Apps(app_repo, self.tags, self.arns, self.now)
         self.endpoints = Endpoints(self.db, EndpointRepository(self.db), self.now)
+        self.segments = Segments(SegmentRepository(self.db), self.tags, self.arns, self.now)
         self.events = Events(self.db, self.endpoints, self.now_ms)
         destinations = Destinations(
             aws_endpoint_url=settings.aws_endpoint_url,
@@ -58,5 +61,9 @@ class Clarion:
         self.db.dispose()
 
     def _resource_exists(self, resource: Resource) -> bool:
-        """Only apps exist so far; campaigns, segments, journeys and templates come later."""
-        return resource.kind == "app" and self.apps.repo.exists(resource.resource_id)
+        """Apps and segments exist so far; campaigns, journeys and templates come later."""
+        if resource.kind == "app":
+            return self.apps.repo.exists(resource.resource_id)
+        if resource.kind == "segment" and resource.app_id is not None:
+            return self.segments.exists(resource.app_id, resource.resource_id)
+        return False

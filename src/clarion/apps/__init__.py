@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from clarion import paging
 from clarion.apps.settings import apply_settings_update
 from clarion.arns import Arns
 from clarion.errors import BadRequest, NotFound
 from clarion.store.apps import AppRecord, AppRepository
 from clarion.tags import Tags, validate_tags
 
-DEFAULT_PAGE_SIZE = 100
-MAX_PAGE_SIZE = 1000
 MAX_NAME_LENGTH = 256
 
 
@@ -50,11 +47,11 @@ class Apps:
         self, page_size: str | None, token: str | None, only: frozenset[str] | None
     ) -> dict[str, Any]:
         """One page of apps in creation order; ``only`` hides apps outside a key's scope."""
-        size = _page_size(page_size)
-        records = self.repo.page(_decode_token(token), size + 1, only)
+        size = paging.page_size(page_size)
+        records = self.repo.page(paging.decode_token("apps", token), size + 1, only)
         result: dict[str, Any] = {"Item": [self._response(r) for r in records[:size]]}
         if len(records) > size:
-            result["NextToken"] = _encode_token(records[size - 1].seq)
+            result["NextToken"] = paging.encode_token("apps", records[size - 1].seq)
         return result
 
     def delete(self, app_id: str) -> dict[str, Any]:
@@ -82,29 +79,3 @@ class Apps:
             "CreationDate": record.creation_date,
             "tags": self.tags.repo.get(arn),
         }
-
-
-def _page_size(value: str | None) -> int:
-    if value is None or value == "":
-        return DEFAULT_PAGE_SIZE
-    if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
-        raise BadRequest(
-            f"PageSize must be a whole number from 1 to {MAX_PAGE_SIZE}; got {value!r}"
-        )
-    return int(value)
-
-
-def _encode_token(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"apps:{seq}".encode()).decode()
-
-
-def _decode_token(token: str | None) -> int:
-    if not token:
-        return 0
-    try:
-        kind, _, seq = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
-        if kind == "apps" and seq.isdigit():
-            return int(seq)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise BadRequest(f"Token is not a token this service issued: {token!r}")

@@ -26,10 +26,14 @@ from clarion.store.schema import (
     event_streams,
     event_types,
     events,
+    segment_versions,
+    segments,
     tags,
 )
 
 _APP_TABLES = (
+    segments,
+    segment_versions,
     endpoints,
     endpoint_facets,
     attribute_names,

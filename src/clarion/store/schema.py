@@ -243,3 +243,28 @@ event_streams = sa.Table(
     sa.Column("exported_seq", sa.BigInteger, nullable=False),
     sa.Column("last_error", sa.Text, nullable=True),
 )
+
+# --- Segments -------------------------------------------------------------------------------
+# Each UpdateSegment writes a new version; the segment row points at the latest one.
+
+segments = sa.Table(
+    "segments",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("app_id", sa.String(64), nullable=False),
+    sa.Column("id", sa.String(64), nullable=False),
+    sa.Column("segment_type", sa.String(16), nullable=False),
+    sa.Column("creation_date", sa.String(32), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.UniqueConstraint("app_id", "id"),
+)
+
+segment_versions = sa.Table(
+    "segment_versions",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("segment_id", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("last_modified_date", sa.String(32), nullable=False),
+    sa.Column("definition", Json, nullable=False),
+)

@@ -36,6 +36,7 @@ def load() -> dict[str, Handler]:
         endpoints,
         events,
         reports,
+        segments,
         streams,
         tags,
     )

@@ -1,0 +1,57 @@
+"""Segments: create, update (new version), read, list, versions, delete."""
+
+from __future__ import annotations
+
+from clarion.api.context import Context
+from clarion.api.handlers import Input, Output, operation
+
+
+@operation("CreateSegment")
+def create_segment(ctx: Context, params: Input) -> Output:
+    segment = ctx.clarion.segments.create(params["ApplicationId"], params["WriteSegmentRequest"])
+    return {"SegmentResponse": segment}
+
+
+@operation("UpdateSegment")
+def update_segment(ctx: Context, params: Input) -> Output:
+    segment = ctx.clarion.segments.update(
+        params["ApplicationId"], params["SegmentId"], params["WriteSegmentRequest"]
+    )
+    return {"SegmentResponse": segment}
+
+
+@operation("GetSegment")
+def get_segment(ctx: Context, params: Input) -> Output:
+    return {
+        "SegmentResponse": ctx.clarion.segments.get(params["ApplicationId"], params["SegmentId"])
+    }
+
+
+@operation("GetSegmentVersion")
+def get_segment_version(ctx: Context, params: Input) -> Output:
+    segment = ctx.clarion.segments.version(
+        params["ApplicationId"], params["SegmentId"], params["Version"]
+    )
+    return {"SegmentResponse": segment}
+
+
+@operation("GetSegments")
+def get_segments(ctx: Context, params: Input) -> Output:
+    page = ctx.clarion.segments.page(
+        params["ApplicationId"], params.get("PageSize"), params.get("Token")
+    )
+    return {"SegmentsResponse": page}
+
+
+@operation("GetSegmentVersions")
+def get_segment_versions(ctx: Context, params: Input) -> Output:
+    page = ctx.clarion.segments.versions(
+        params["ApplicationId"], params["SegmentId"], params.get("PageSize"), params.get("Token")
+    )
+    return {"SegmentsResponse": page}
+
+
+@operation("DeleteSegment")
+def delete_segment(ctx: Context, params: Input) -> Output:
+    segment = ctx.clarion.segments.delete(params["ApplicationId"], params["SegmentId"])
+    return {"SegmentResponse": segment}

@@ -1,0 +1,147 @@
+"""Segments: CreateSegment, UpdateSegment (each update a new version), the reads, DeleteSegment.
+
+A segment's definition — Name, Dimensions, SegmentGroups — is stored per version, as Pinpoint
+keeps it, so campaigns can pin a version and GetSegmentVersion answers old ones unchanged.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from clarion import paging
+from clarion.arns import Arns
+from clarion.errors import BadRequest, NotFound
+from clarion.store.segments import SegmentRepository, SegmentVersion
+from clarion.tags import Tags, validate_tags
+
+_DEFINITION = ("Name", "Dimensions", "SegmentGroups")
+
+
+class Segments:
+    def __init__(
+        self, repo: SegmentRepository, tags: Tags, arns: Arns, now: Callable[[], str]
+    ) -> None:
+        self.repo = repo
+        self.tags = tags
+        self.arns = arns
+        self.now = now
+
+    def create(self, app_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        definition = self._definition({}, request, app_id, None)
+        tags = request.get("tags") or {}
+        validate_tags(tags, "WriteSegmentRequest.tags")
+        segment_id = uuid.uuid4().hex
+        self.repo.insert(app_id, segment_id, "DIMENSIONAL", self.now(), definition)
+        self.tags.repo.put(self.arns.segment(app_id, segment_id), app_id, tags)
+        return self.get(app_id, segment_id)
+
+    def update(self, app_id: str, segment_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        current = self._latest(app_id, segment_id)
+        definition = self._definition(current.definition, request, app_id, segment_id)
+        if "tags" in request:
+            validate_tags(request["tags"] or {}, "WriteSegmentRequest.tags")
+        if self.repo.add_version(app_id, segment_id, self.now(), definition) is None:
+            raise NotFound(f"Segment not found: {segment_id}")
+        if request.get("tags"):
+            self.tags.tag(self.arns.segment(app_id, segment_id), request["tags"])
+        return self.get(app_id, segment_id)
+
+    def get(self, app_id: str, segment_id: str) -> dict[str, Any]:
+        return self._response(app_id, self._latest(app_id, segment_id))
+
+    def version(self, app_id: str, segment_id: str, version: str) -> dict[str, Any]:
+        if not version.isdigit() or int(version) < 1:
+            raise BadRequest(f"Version must be a positive whole number; got {version!r}")
+        found = self.repo.version(app_id, segment_id, int(version))
+        if found is None:
+            self._latest(app_id, segment_id)
+            raise NotFound(f"Segment {segment_id} has no version {version}")
+        return self._response(app_id, found)
+
+    def page(self, app_id: str, size: str | None, token: str | None) -> dict[str, Any]:
+        limit = paging.page_size(size)
+        rows = self.repo.page(app_id, paging.decode_token("segments", token), limit + 1)
+        result: dict[str, Any] = {"Item": [self._response(app_id, v) for _, v in rows[:limit]]}
+        if len(rows) > limit:
+            result["NextToken"] = paging.encode_token("segments", rows[limit - 1][0])
+        return result
+
+    def versions(
+        self, app_id: str, segment_id: str, size: str | None, token: str | None
+    ) -> dict[str, Any]:
+        self._latest(app_id, segment_id)
+        limit = paging.page_size(size)
+        after = paging.decode_token(f"segment-versions:{segment_id}", token)
+        found = self.repo.versions(app_id, segment_id, after, limit + 1)
+        result: dict[str, Any] = {"Item": [self._response(app_id, v) for v in found[:limit]]}
+        if len(found) > limit:
+            result["NextToken"] = paging.encode_token(
+                f"segment-versions:{segment_id}", found[limit - 1].version
+            )
+        return result
+
+    def delete(self, app_id: str, segment_id: str) -> dict[str, Any]:
+        response = self.get(app_id, segment_id)
+        self.repo.delete(app_id, segment_id)
+        self.tags.repo.remove_all(self.arns.segment(app_id, segment_id))
+        return response
+
+    def exists(self, app_id: str, segment_id: str) -> bool:
+        return self.repo.latest(app_id, segment_id) is not None
+
+    def _latest(self, app_id: str, segment_id: str) -> SegmentVersion:
+        found = self.repo.latest(app_id, segment_id)
+        if found is None:
+            raise NotFound(f"Segment not found: {segment_id}")
+        return found
+
+    def _definition(
+        self,
+        current: Mapping[str, Any],
+        request: Mapping[str, Any],
+        app_id: str,
+        segment_id: str | None,
+    ) -> dict[str, Any]:
+        """Members the request names replace the current version's; the rest carry over."""
+        definition = {k: current[k] for k in _DEFINITION if k in current}
+        definition |= {k: request[k] for k in _DEFINITION if k in request}
+        if not definition.get("Dimensions") and not definition.get("SegmentGroups"):
+            raise BadRequest(
+                "WriteSegmentRequest needs Dimensions or SegmentGroups to say who is in the segment"
+            )
+        self._check_sources(definition.get("SegmentGroups") or {}, app_id, segment_id)
+        return definition
+
+    def _check_sources(
+        self, groups: Mapping[str, Any], app_id: str, segment_id: str | None
+    ) -> None:
+        for g, group in enumerate(groups.get("Groups") or []):
+            for s, source in enumerate(group.get("SourceSegments") or []):
+                path = f"WriteSegmentRequest.SegmentGroups.Groups[{g}].SourceSegments[{s}]"
+                if source["Id"] == segment_id:
+                    raise BadRequest(f"{path}: a segment cannot be built from itself")
+                version = source.get("Version")
+                found = (
+                    self.repo.latest(app_id, source["Id"])
+                    if version is None
+                    else self.repo.version(app_id, source["Id"], version)
+                )
+                if found is None:
+                    named = source["Id"] if version is None else f"{source['Id']} version {version}"
+                    raise BadRequest(f"{path}: there is no segment {named} in this app")
+
+    def _response(self, app_id: str, version: SegmentVersion) -> dict[str, Any]:
+        arn = self.arns.segment(app_id, version.segment_id)
+        return {
+            **version.definition,
+            "ApplicationId": app_id,
+            "Arn": arn,
+            "Id": version.segment_id,
+            "CreationDate": version.creation_date,
+            "LastModifiedDate": version.last_modified_date,
+            "SegmentType": version.segment_type,
+            "Version": version.version,
+            "tags": self.tags.repo.get(arn),
+        }

@@ -1,0 +1,175 @@
+"""Segments and their versions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from clarion.store.database import Database
+from clarion.store.schema import segment_versions, segments
+
+
+@dataclass(frozen=True)
+class SegmentVersion:
+    segment_id: str
+    segment_type: str
+    creation_date: str
+    version: int
+    last_modified_date: str
+    definition: dict[str, Any]
+
+
+_COLUMNS = (
+    segments.c.id,
+    segments.c.segment_type,
+    segments.c.creation_date,
+    segment_versions.c.version,
+    segment_versions.c.last_modified_date,
+    segment_versions.c.definition,
+)
+_JOINED = segments.join(
+    segment_versions,
+    (segment_versions.c.app_id == segments.c.app_id)
+    & (segment_versions.c.segment_id == segments.c.id),
+)
+_LATEST = (
+    sa.select(*_COLUMNS, segments.c.seq)
+    .select_from(_JOINED)
+    .where(segment_versions.c.version == segments.c.version)
+)
+
+
+def _version(row: sa.Row[Any]) -> SegmentVersion:
+    return SegmentVersion(
+        row.id,
+        row.segment_type,
+        row.creation_date,
+        row.version,
+        row.last_modified_date,
+        dict(row.definition),
+    )
+
+
+class SegmentRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def insert(
+        self,
+        app_id: str,
+        segment_id: str,
+        segment_type: str,
+        now: str,
+        definition: Mapping[str, Any],
+    ) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                segments.insert().values(
+                    app_id=app_id,
+                    id=segment_id,
+                    segment_type=segment_type,
+                    creation_date=now,
+                    version=1,
+                )
+            )
+            conn.execute(
+                segment_versions.insert().values(
+                    app_id=app_id,
+                    segment_id=segment_id,
+                    version=1,
+                    last_modified_date=now,
+                    definition=dict(definition),
+                )
+            )
+
+    def add_version(
+        self, app_id: str, segment_id: str, now: str, definition: Mapping[str, Any]
+    ) -> int | None:
+        """Store the next version; None when the segment is gone."""
+        with self.db.write() as conn:
+            query = sa.select(segments.c.version).where(
+                segments.c.app_id == app_id, segments.c.id == segment_id
+            )
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update()
+            current: int | None = conn.execute(query).scalar()
+            if current is None:
+                return None
+            version = current + 1
+            conn.execute(
+                segment_versions.insert().values(
+                    app_id=app_id,
+                    segment_id=segment_id,
+                    version=version,
+                    last_modified_date=now,
+                    definition=dict(definition),
+                )
+            )
+            conn.execute(
+                segments.update()
+                .where(segments.c.app_id == app_id, segments.c.id == segment_id)
+                .values(version=version)
+            )
+        return version
+
+    def latest(self, app_id: str, segment_id: str) -> SegmentVersion | None:
+        query = _LATEST.where(segments.c.app_id == app_id, segments.c.id == segment_id)
+        with self.db.read() as conn:
+            row = conn.execute(query).first()
+        return _version(row) if row else None
+
+    def version(self, app_id: str, segment_id: str, version: int) -> SegmentVersion | None:
+        query = (
+            sa.select(*_COLUMNS)
+            .select_from(_JOINED)
+            .where(
+                segments.c.app_id == app_id,
+                segments.c.id == segment_id,
+                segment_versions.c.version == version,
+            )
+        )
+        with self.db.read() as conn:
+            row = conn.execute(query).first()
+        return _version(row) if row else None
+
+    def page(self, app_id: str, after_seq: int, limit: int) -> list[tuple[int, SegmentVersion]]:
+        """Latest versions in creation order after ``after_seq``."""
+        query = (
+            _LATEST.where(segments.c.app_id == app_id, segments.c.seq > after_seq)
+            .order_by(segments.c.seq)
+            .limit(limit)
+        )
+        with self.db.read() as conn:
+            return [(row.seq, _version(row)) for row in conn.execute(query)]
+
+    def versions(
+        self, app_id: str, segment_id: str, after_version: int, limit: int
+    ) -> list[SegmentVersion]:
+        query = (
+            sa.select(*_COLUMNS)
+            .select_from(_JOINED)
+            .where(
+                segments.c.app_id == app_id,
+                segments.c.id == segment_id,
+                segment_versions.c.version > after_version,
+            )
+            .order_by(segment_versions.c.version)
+            .limit(limit)
+        )
+        with self.db.read() as conn:
+            return [_version(row) for row in conn.execute(query)]
+
+    def delete(self, app_id: str, segment_id: str) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                segment_versions.delete().where(
+                    segment_versions.c.app_id == app_id,
+                    segment_versions.c.segment_id == segment_id,
+                )
+            )
+            conn.execute(
+                segments.delete().where(segments.c.app_id == app_id, segments.c.id == segment_id)
+            )
