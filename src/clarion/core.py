@@ -35,7 +35,9 @@ class Clarion:
         self.tags = Tags(TagRepository(self.db), self.arns, self._resource_exists)
         self.apps = Apps(app_repo, self.tags, self.arns, self.now)
         self.endpoints = Endpoints(self.db, EndpointRepository(self.db), self.now)
-        self.segments = Segments(SegmentRepository(self.db), self.tags, self.arns, self.now)
+        self.segments = Segments(
+            SegmentRepository(self.db), self.tags, self.arns, self.now, self.now_ms
+        )
         self.events = Events(self.db, self.endpoints, self.now_ms)
         destinations = Destinations(
             aws_endpoint_url=settings.aws_endpoint_url,

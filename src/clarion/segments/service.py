@@ -13,20 +13,29 @@ from typing import Any
 from clarion import paging
 from clarion.arns import Arns
 from clarion.errors import BadRequest, NotFound
+from clarion.segments import membership
+from clarion.segments.dimensions import parse_dimensions
 from clarion.store.segments import SegmentRepository, SegmentVersion
 from clarion.tags import Tags, validate_tags
 
 _DEFINITION = ("Name", "Dimensions", "SegmentGroups")
+SAMPLE_SIZE = 20
 
 
 class Segments:
     def __init__(
-        self, repo: SegmentRepository, tags: Tags, arns: Arns, now: Callable[[], str]
+        self,
+        repo: SegmentRepository,
+        tags: Tags,
+        arns: Arns,
+        now: Callable[[], str],
+        now_ms: Callable[[], int],
     ) -> None:
         self.repo = repo
         self.tags = tags
         self.arns = arns
         self.now = now
+        self.now_ms = now_ms
 
     def create(self, app_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
         definition = self._definition({}, request, app_id, None)
@@ -88,8 +97,30 @@ class Segments:
         self.tags.repo.remove_all(self.arns.segment(app_id, segment_id))
         return response
 
+    def estimate(self, app_id: str, segment_id: str) -> dict[str, Any]:
+        """The segment's size now and up to 20 member endpoint ids, for the console."""
+        definition = self._latest(app_id, segment_id).definition
+        where = membership.condition(
+            definition,
+            resolve=lambda source, version: self._definition_of(app_id, source, version),
+            now_ms=self.now_ms(),
+            dialect=self.repo.db.dialect,
+        )
+        count, sample = self.repo.estimate(app_id, where, SAMPLE_SIZE)
+        return {"Count": count, "SampleEndpointIds": sample}
+
     def exists(self, app_id: str, segment_id: str) -> bool:
         return self.repo.latest(app_id, segment_id) is not None
+
+    def _definition_of(
+        self, app_id: str, segment_id: str, version: int | None
+    ) -> dict[str, Any] | None:
+        found = (
+            self.repo.latest(app_id, segment_id)
+            if version is None
+            else self.repo.version(app_id, segment_id, version)
+        )
+        return found.definition if found else None
 
     def _latest(self, app_id: str, segment_id: str) -> SegmentVersion:
         found = self.repo.latest(app_id, segment_id)
@@ -112,6 +143,12 @@ class Segments:
                 "WriteSegmentRequest needs Dimensions or SegmentGroups to say who is in the segment"
             )
         self._check_sources(definition.get("SegmentGroups") or {}, app_id, segment_id)
+        now_ms = self.now_ms()
+        if definition.get("Dimensions"):
+            parse_dimensions(definition["Dimensions"], now_ms=now_ms)
+        for group in (definition.get("SegmentGroups") or {}).get("Groups") or []:
+            for dimensions in group.get("Dimensions") or []:
+                parse_dimensions(dimensions, now_ms=now_ms)
         return definition
 
     def _check_sources(

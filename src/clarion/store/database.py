@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import math
+import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -108,8 +110,26 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA wal_autocheckpoint=10000")
     cursor.close()
+    install_sqlite_math(dbapi_connection)
 
 
 def _begin_sqlite(conn: Connection) -> None:
     if conn.get_execution_options().get("clarion_write", False):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def install_sqlite_math(connection: sqlite3.Connection) -> None:
+    """Give a SQLite connection the ``sin`` and ``cos`` GPS segment dimensions use, when its SQLite
+    was built without math functions (they are optional before and since 3.35)."""
+    try:
+        connection.execute("SELECT sin(0), cos(0)")
+    except sqlite3.OperationalError:
+        connection.create_function("sin", 1, _nullable(math.sin), deterministic=True)
+        connection.create_function("cos", 1, _nullable(math.cos), deterministic=True)
+
+
+def _nullable(function: Callable[[float], float]) -> Callable[[float | None], float | None]:
+    def call(value: float | None) -> float | None:
+        return None if value is None else function(value)
+
+    return call

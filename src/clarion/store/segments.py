@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from clarion.store.database import Database
-from clarion.store.schema import segment_versions, segments
+from clarion.store.schema import endpoints, segment_versions, segments
 
 
 @dataclass(frozen=True)
@@ -161,6 +161,23 @@ class SegmentRepository:
         )
         with self.db.read() as conn:
             return [_version(row) for row in conn.execute(query)]
+
+    def estimate(
+        self, app_id: str, condition: sa.ColumnElement[bool], sample: int
+    ) -> tuple[int, list[str]]:
+        """How many endpoints match, and the ids of a few of them, in two indexed queries."""
+        where = sa.and_(endpoints.c.app_id == app_id, condition)
+        with self.db.read() as conn:
+            count = conn.execute(sa.select(sa.func.count()).select_from(endpoints).where(where))
+            total: int = count.scalar_one()
+            rows = conn.execute(
+                sa.select(endpoints.c.document)
+                .where(where)
+                .order_by(endpoints.c.ordinal)
+                .limit(sample)
+            )
+            ids = [row.document["Id"] for row in rows]
+        return total, ids
 
     def delete(self, app_id: str, segment_id: str) -> None:
         with self.db.write() as conn:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from clarion.api.context import Context
 from clarion.api.handlers import Input, Output, operation
+from clarion.api.native import NativeRequest, route
 
 
 @operation("CreateSegment")
@@ -55,3 +58,11 @@ def get_segment_versions(ctx: Context, params: Input) -> Output:
 def delete_segment(ctx: Context, params: Input) -> Output:
     segment = ctx.clarion.segments.delete(params["ApplicationId"], params["SegmentId"])
     return {"SegmentResponse": segment}
+
+
+@route("GET", "/clarion/v1/apps/{application-id}/segments/{segment-id}/estimate")
+def segment_estimate(ctx: Context, request: NativeRequest) -> dict[str, Any]:
+    """Clarion's own: the segment's size now and a sample of its endpoint ids."""
+    return ctx.clarion.segments.estimate(
+        request.path_params["application-id"], request.path_params["segment-id"]
+    )
