@@ -316,12 +316,19 @@ def session_days(db: Database, app_id: str, first: date, last: date) -> dict[dat
     return {_day(row[0]): SessionDay(_day(row[0]), *row[1:]) for row in rows}
 
 
+def _over_days(
+    db: Database, statement: Any, app_id: str, days: Sequence[date], **filters: Any
+) -> list[sa.Row[Any]]:
+    """Run a per-day rollup read for ``days`` with the given filters bound."""
+    params = {"app_id": app_id, "days": _day_texts(days), **filters}
+    with db.read() as conn:
+        return list(conn.execute(statement, params).all())
+
+
 def event_counts(
     db: Database, app_id: str, event_types: Iterable[str], days: Sequence[date]
 ) -> list[EventCount]:
-    params = {"app_id": app_id, "days": _day_texts(days), "event_types": list(event_types)}
-    with db.read() as conn:
-        rows = conn.execute(_EVENT_COUNTS, params).all()
+    rows = _over_days(db, _EVENT_COUNTS, app_id, days, event_types=list(event_types))
     return [EventCount(_day(row[0]), *row[1:]) for row in rows]
 
 
@@ -333,14 +340,14 @@ def attribute_counts(
     days: Sequence[date],
 ) -> list[AttributeCount]:
     """Per day, event type, attribute and value, how many events carried it."""
-    params = {
-        "app_id": app_id,
-        "days": _day_texts(days),
-        "event_types": list(event_types),
-        "attributes": list(attributes),
-    }
-    with db.read() as conn:
-        rows = conn.execute(_ATTRIBUTE_COUNTS, params).all()
+    rows = _over_days(
+        db,
+        _ATTRIBUTE_COUNTS,
+        app_id,
+        days,
+        event_types=list(event_types),
+        attributes=list(attributes),
+    )
     return [AttributeCount(_day(row[0]), *row[1:]) for row in rows]
 
 
@@ -352,14 +359,14 @@ def attributed_counts(
     days: Sequence[date],
 ) -> list[AttributedCount]:
     """Per day and event type, how many events carry each of ``attributes``."""
-    params = {
-        "app_id": app_id,
-        "days": _day_texts(days),
-        "event_types": list(event_types),
-        "attributes": list(attributes),
-    }
-    with db.read() as conn:
-        rows = conn.execute(_ATTRIBUTED_COUNTS, params).all()
+    rows = _over_days(
+        db,
+        _ATTRIBUTED_COUNTS,
+        app_id,
+        days,
+        event_types=list(event_types),
+        attributes=list(attributes),
+    )
     return [AttributedCount(_day(row[0]), *row[1:]) for row in rows]
 
 
@@ -367,28 +374,16 @@ def value_counts(
     db: Database, app_id: str, event_types: Iterable[str], attribute: str, days: Sequence[date]
 ) -> list[ValueCount]:
     """Per event type and value of ``attribute``, the events over ``days``."""
-    params = {
-        "app_id": app_id,
-        "days": _day_texts(days),
-        "event_types": list(event_types),
-        "attribute": attribute,
-    }
-    with db.read() as conn:
-        rows = conn.execute(_VALUE_COUNTS, params).all()
+    rows = _over_days(
+        db, _VALUE_COUNTS, app_id, days, event_types=list(event_types), attribute=attribute
+    )
     return [ValueCount(*row) for row in rows]
 
 
 def metric_days(
     db: Database, app_id: str, event_type: str, metric: str, days: Sequence[date]
 ) -> list[MetricDay]:
-    params = {
-        "app_id": app_id,
-        "days": _day_texts(days),
-        "event_type": event_type,
-        "metric": metric,
-    }
-    with db.read() as conn:
-        rows = conn.execute(_METRIC_DAYS, params).all()
+    rows = _over_days(db, _METRIC_DAYS, app_id, days, event_type=event_type, metric=metric)
     return sorted((MetricDay(_day(row[0]), *row[1:]) for row in rows), key=lambda m: m.day)
 
 
