@@ -13,6 +13,17 @@ _ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):mobiletargeting:(?P<region>[a-z0-9-]+):"
     r"(?P<account>\d{12}):(?P<resource>.+)$"
 )
+_ROLE_ARN = re.compile(
+    r"^arn:(aws|aws-cn|aws-us-gov):iam::\d{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$"
+)
+
+
+def check_role_arn(role_arn: str, path: str) -> None:
+    """RoleArn members name an IAM role; Clarion stores it but does not assume it."""
+    if not _ROLE_ARN.match(role_arn):
+        raise BadRequest(
+            f"{path} {role_arn!r} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"
+        )
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ RoleArn of the stream is stored but not assumed.
 from __future__ import annotations
 
 import importlib.util
-import ipaddress
 import os
 import re
 import time
@@ -40,6 +39,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.session import get_session
 
 from clarion.errors import BadRequest
+from clarion.urls import is_loopback, within_roots
 
 FILE_MAX_BYTES = 64 * 1024 * 1024
 SUPPORTED = (
@@ -152,7 +152,7 @@ class Destinations:
     def _web(self, url: SplitResult) -> Opener:
         if not url.hostname:
             raise BadRequest(f"DestinationStreamArn {url.geturl()!r} has no host")
-        if url.scheme == "http" and not _is_loopback(url.hostname):
+        if url.scheme == "http" and not is_loopback(url.hostname):
             raise BadRequest(
                 f"DestinationStreamArn {url.geturl()!r}: plain http is allowed only to loopback "
                 "hosts (localhost, 127.0.0.0/8, ::1); use https"
@@ -175,11 +175,11 @@ class Destinations:
                 "File destinations are disabled on this server: no directory is allowed for "
                 "them (setting CLARION_FILE_ROOTS)"
             )
-        resolved = path.resolve()
-        if not any(resolved.is_relative_to(root) for root in self.file_roots):
+        resolved = within_roots(path, self.file_roots)
+        if resolved is None:
             allowed = ", ".join(str(root) for root in self.file_roots)
             raise BadRequest(
-                f"DestinationStreamArn {url.geturl()!r} resolves to {resolved}, outside the "
+                f"DestinationStreamArn {url.geturl()!r} resolves to {path.resolve()}, outside the "
                 f"directories file destinations may write to: {allowed}"
             )
         if resolved.is_dir():
@@ -223,15 +223,6 @@ class Destinations:
         server = urlunsplit((url.scheme, url.netloc, url.path, "", ""))
         stream, maxlen = streams[0], int(limits[0]) if limits else None
         return lambda: RedisDestination(server, stream, maxlen)
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _require_library(module: str, package: str, scheme: str) -> None:

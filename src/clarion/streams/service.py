@@ -7,20 +7,17 @@ change the RoleArn, say) keeps the cursor, so events still waiting for it are no
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
 
-from clarion.errors import BadRequest, NotFound
+from clarion.arns import check_role_arn
+from clarion.errors import NotFound
 from clarion.store.database import Database
 from clarion.store.schema import event_streams, events
 from clarion.streams.destinations import Destinations
 
-_ROLE_ARN = re.compile(
-    r"^arn:(aws|aws-cn|aws-us-gov):iam::\d{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$"
-)
 _ONE_STREAM = sa.select(event_streams).where(event_streams.c.app_id == sa.bindparam("app_id"))
 
 
@@ -33,11 +30,7 @@ class EventStreams:
     def put(self, app_id: str, request: Mapping[str, Any], updated_by: str) -> dict[str, Any]:
         target: str = request["DestinationStreamArn"]
         role_arn: str = request["RoleArn"]
-        if not _ROLE_ARN.match(role_arn):
-            raise BadRequest(
-                f"WriteEventStream.RoleArn {role_arn!r} is not an IAM role ARN "
-                "(arn:aws:iam::ACCOUNT:role/NAME)"
-            )
+        check_role_arn(role_arn, "WriteEventStream.RoleArn")
         self.destinations.check(target)
         values = {
             "destination_stream_arn": target,
