@@ -237,13 +237,16 @@ def no_bases(segment_id: str, version: int | None) -> None:
     del segment_id, version
 
 
-def clarion_condition(definition: Mapping[str, Any], now_ms: int) -> sa.ColumnElement[bool]:
-    return membership.condition(definition, resolve=no_bases, now_ms=now_ms, dialect="sqlite")
+def clarion_condition(
+    app: str, definition: Mapping[str, Any], now_ms: int
+) -> sa.ColumnElement[bool]:
+    scope = membership.Scope(app, no_bases, now_ms, "sqlite")
+    return membership.condition("bench", definition, scope)
 
 
 def clarion_count(app: str, now_ms: int) -> sa.Select[tuple[int]]:
     """The count ``SegmentRepository.estimate`` runs."""
-    where = sa.and_(endpoints.c.app_id == app, clarion_condition(segment(), now_ms))
+    where = sa.and_(endpoints.c.app_id == app, clarion_condition(app, segment(), now_ms))
     return sa.select(sa.func.count()).select_from(endpoints).where(where)
 
 
@@ -315,7 +318,7 @@ def streamer(conn: Connection, query: sa.Select[Any]) -> Callable[[], int]:
 
 def member_ids(app: str, definition: Mapping[str, Any], now_ms: int) -> sa.Select[Any]:
     return sa.select(sa.func.json_extract(endpoints.c.document, "$.Id")).where(
-        endpoints.c.app_id == app, clarion_condition(definition, now_ms)
+        endpoints.c.app_id == app, clarion_condition(app, definition, now_ms)
     )
 
 

@@ -105,7 +105,9 @@ def build_app(clarion: Clarion) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         clarion.exporter.start()
+        clarion.job_worker.start()
         yield
+        clarion.job_worker.stop()
         clarion.exporter.stop()
         clarion.close()
 

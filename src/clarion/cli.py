@@ -1,23 +1,28 @@
-"""The ``clarion`` command: run the server and manage access keys."""
+"""The ``clarion`` command: run the server, manage access keys, import and export endpoints."""
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import json
 import signal
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from clarion import logs
 from clarion.app import build_app
 from clarion.config import Settings, load_settings
 from clarion.core import Clarion
-from clarion.errors import NotFound
+from clarion.errors import BadRequest, NotFound
+from clarion.jobs.runs import export_lines
 
 cli = typer.Typer(help="Clarion: a self-hosted engagement engine that speaks the Pinpoint API.")
 keys_cli = typer.Typer(help="Create, list and revoke access keys.")
@@ -141,6 +146,123 @@ def keys_revoke(access_key_id: str, data_dir: DataDir = None) -> None:
     finally:
         clarion.close()
     print(f"Revoked {access_key_id}")
+
+
+@cli.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(help="A CSV or newline-delimited JSON file (or .gz).")],
+    app: Annotated[str, typer.Option("--app", help="The app (project) id.")],
+    segment: Annotated[
+        str | None, typer.Option("--segment", help="Also make an IMPORT segment of this name.")
+    ] = None,
+    file_format: Annotated[
+        str | None, typer.Option("--format", help="CSV or JSON; by default from the file name.")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Import endpoints from a local file as an import job, showing its progress."""
+    chosen = (file_format or _format_of(file)).upper()
+    if chosen not in ("CSV", "JSON"):
+        print(f"--format must be CSV or JSON; got {chosen!r}")
+        raise typer.Exit(2)
+    if not file.is_file():
+        print(f"{file} is not a file")
+        raise typer.Exit(2)
+    clarion = _open(data_dir)
+    request = {
+        "Format": chosen,
+        "S3Url": file.resolve().as_uri(),
+        "RoleArn": f"arn:aws:iam::{clarion.settings.account_id}:role/clarion-cli",
+        "RegisterEndpoints": True,
+        "DefineSegment": segment is not None,
+        **({"SegmentName": segment} if segment else {}),
+    }
+    try:
+        _, job = clarion.jobs.create_import(app, request, trusted=True)
+        with _progress(f"Importing {file.name}", _row_count(file)) as advance:
+            result = clarion.jobs.run(job, trusted=True, progress=advance)
+    except (NotFound, BadRequest) as error:
+        print(error.message)
+        raise typer.Exit(1) from None
+    finally:
+        clarion.close()
+    _print_job(result)
+    if result["JobStatus"] != "COMPLETED":
+        raise typer.Exit(1)
+
+
+@cli.command("export")
+def export_file(
+    path: Annotated[Path, typer.Argument(help="Where to write; gzip when it ends in .gz.")],
+    app: Annotated[str, typer.Option("--app", help="The app (project) id.")],
+    segment: Annotated[
+        str | None, typer.Option("--segment", help="Only this segment's endpoints.")
+    ] = None,
+    version: Annotated[
+        int | None, typer.Option("--segment-version", help="The segment at this version.")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Export endpoints as newline-delimited JSON, Pinpoint's export format."""
+    clarion = _open(data_dir)
+    try:
+        if not clarion.apps.repo.exists(app):
+            raise NotFound(f"App not found: {app}")
+        where = clarion.jobs.runs.where(app, segment, version)
+        total = clarion.jobs.runs.count(app, where)
+        opener = gzip.open if path.suffix == ".gz" else open
+        written = 0
+        with _progress(f"Exporting to {path.name}", total) as advance, opener(path, "wb") as out:
+            after = -1
+            while batch := clarion.jobs.runs.batch(app, where, after, 10_000):
+                out.writelines(export_lines(app, (stored for _, stored in batch)))
+                after = batch[-1][0]
+                written += len(batch)
+                advance(written)
+    except (NotFound, BadRequest) as error:
+        print(error.message)
+        raise typer.Exit(1) from None
+    finally:
+        clarion.close()
+    print(f"Exported {written} endpoints to {path}")
+
+
+def _format_of(file: Path) -> str:
+    suffixes = [s.lower() for s in file.suffixes if s.lower() != ".gz"]
+    return "CSV" if suffixes and suffixes[-1] == ".csv" else "JSON"
+
+
+def _row_count(file: Path) -> int | None:
+    """Lines in a plain file, for the progress bar's total (unknown for gzip)."""
+    if file.suffix.lower() == ".gz":
+        return None
+    with file.open("rb") as stream:
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 20), b""))
+    return lines - 1 if _format_of(file) == "CSV" else lines
+
+
+@contextlib.contextmanager
+def _progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=False,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda done: bar.update(task, completed=done)
+
+
+def _print_job(job: dict[str, Any]) -> None:
+    print(
+        f"{job['JobStatus']}: {job['TotalProcessed']} rows processed, {job['TotalFailures']} "
+        f"refused, {job['FailedPieces']} of {job['TotalPieces']} files failed"
+    )
+    for failure in job["Failures"]:
+        print(f"  {failure}")
+    if job["Definition"].get("SegmentId"):
+        print(f"Segment: {job['Definition']['SegmentId']}")
 
 
 def main() -> None:

@@ -7,15 +7,21 @@ from __future__ import annotations
 
 from clarion.apps import Apps
 from clarion.arns import Arns, Resource
+from clarion.channels.service import Channels
 from clarion.clock import Clock, iso, system_clock
 from clarion.config import Settings
 from clarion.endpoints.service import Endpoints
 from clarion.events.service import Events
+from clarion.jobs.locations import Locations
+from clarion.jobs.runs import Runs
+from clarion.jobs.service import Jobs, JobWorker
 from clarion.keys import Keys
 from clarion.segments.service import Segments
 from clarion.store.apps import AppRepository
+from clarion.store.channels import ChannelRepository
 from clarion.store.database import Database
 from clarion.store.endpoints import EndpointRepository
+from clarion.store.jobs import JobRepository
 from clarion.store.keys import KeyRepository
 from clarion.store.segments import SegmentRepository
 from clarion.store.tags import TagRepository
@@ -39,6 +45,7 @@ class Clarion:
             SegmentRepository(self.db), self.tags, self.arns, self.now, self.now_ms
         )
         self.events = Events(self.db, self.endpoints, self.now_ms)
+        self.channels = Channels(ChannelRepository(self.db), self.now)
         destinations = Destinations(
             aws_endpoint_url=settings.aws_endpoint_url,
             file_roots=settings.file_roots,
@@ -49,6 +56,22 @@ class Clarion:
             self.db, self.arns, destinations, clock, interval=settings.export_interval_seconds
         )
         self.keys = Keys(KeyRepository(self.db), clock)
+        locations = Locations(
+            file_roots=settings.file_roots,
+            aws_endpoint_url=settings.aws_endpoint_url,
+            region=settings.region,
+        )
+        runs = Runs(
+            self.db,
+            JobRepository(self.db),
+            self.endpoints,
+            self.segments,
+            locations,
+            self.now,
+            self.now_ms,
+        )
+        self.jobs = Jobs(runs.repo, runs, self.segments, locations, self.now, self.now_ms)
+        self.job_worker = JobWorker(self.jobs)
 
     def now(self) -> str:
         return iso(self.clock())

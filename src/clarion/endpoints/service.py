@@ -4,7 +4,7 @@ concurrent updates to one endpoint never lose each other's fields."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from clarion.endpoints import rules
@@ -19,6 +19,9 @@ class Update:
     request: Mapping[str, Any]
     path: str
     """Where the request sits in the input, for error messages."""
+    kept: Mapping[str, str] = field(default_factory=dict)
+    """CreationDate, CohortId and RequestId that an import carries over from a Pinpoint export,
+    so an exported project loads back unchanged."""
 
 
 def response(app_id: str, stored: StoredEndpoint) -> dict[str, Any]:
@@ -28,7 +31,8 @@ def response(app_id: str, stored: StoredEndpoint) -> dict[str, Any]:
         **stored.document,
         "ApplicationId": app_id,
         "Id": endpoint_id,
-        "CohortId": rules.cohort_id(rules.endpoint_id_key(endpoint_id)),
+        "CohortId": stored.document.get("CohortId")
+        or rules.cohort_id(rules.endpoint_id_key(endpoint_id)),
         "CreationDate": stored.creation_date,
     }
 
@@ -134,6 +138,7 @@ class Endpoints:
                 document = rules.merge_endpoint(previous, update.request, now=now)
                 document["Id"] = previous["Id"] if previous else update.endpoint_id
                 document["RequestId"] = request_id
+                document.update(update.kept)
                 rules.validate_endpoint_document(document, path=update.path)
                 self._make_room_for_user(writer, key, document)
                 self._deactivate_same_address(writer, key, document)
@@ -141,11 +146,31 @@ class Endpoints:
                 for kind, names in new_names.items():
                     added.setdefault(kind, set()).update(names)
                 if before is None:
-                    writer.insert(key, now, document)
+                    writer.insert(key, update.kept.get("CreationDate", now), document)
                 else:
                     writer.replace(key, before.document, document)
         rules.check_application_attribute_quota(known, added)
         writer.add_attribute_names(added)
+
+    def apply_each(
+        self, writer: EndpointWriter, updates: Sequence[Update], request_id: str
+    ) -> list[tuple[Update, BadRequest]]:
+        """Like ``apply``, but a bad update fails alone: all at once when all are valid (the
+        usual case), else one by one under savepoints. Returns the refused updates."""
+        try:
+            with writer.conn.begin_nested():
+                self.apply(writer, updates, request_id)
+            return []
+        except BadRequest:
+            pass
+        refused = []
+        for update in updates:
+            try:
+                with writer.conn.begin_nested():
+                    self.apply(writer, [update], request_id)
+            except BadRequest as error:
+                refused.append((update, error))
+        return refused
 
     def _make_room_for_user(
         self, writer: EndpointWriter, key: str, document: Mapping[str, Any]

@@ -109,20 +109,10 @@ class Events:
         ]
         if not updates:
             return
-        try:
-            with conn.begin_nested():
-                self.endpoints.apply(writer, updates, request_id)
-            return
-        except BadRequest:
-            pass
-        for update in updates:
-            try:
-                with conn.begin_nested():
-                    self.endpoints.apply(writer, [update], request_id)
-            except BadRequest as error:
-                results[update.endpoint_id]["EndpointItemResponse"] = _refused(error.message)
-                if endpoint_rules.endpoint_id_key(update.endpoint_id) not in known:
-                    self.endpoints.apply(writer, [Update(update.endpoint_id, {}, "")], request_id)
+        for update, error in self.endpoints.apply_each(writer, updates, request_id):
+            results[update.endpoint_id]["EndpointItemResponse"] = _refused(error.message)
+            if endpoint_rules.endpoint_id_key(update.endpoint_id) not in known:
+                self.endpoints.apply(writer, [Update(update.endpoint_id, {}, "")], request_id)
 
     def record(self, conn: Any, app_id: str, candidates: list[Accepted]) -> list[Accepted]:
         """Store checked events of existing endpoints and fold them into the rollups, in the

@@ -4,12 +4,14 @@ Pinpoint's SegmentGroups: each group takes its base segments (SourceSegments, co
 SourceType ALL or ANY; every endpoint when it names none) and keeps the endpoints that match
 its Dimensions list combined by Type (ALL, ANY or NONE); the groups are then combined by
 Include (ALL, ANY or NONE). Base segments are expanded in place, at the version they name or
-their latest, so the whole segment is still one query.
+their latest, so the whole segment is still one query. An IMPORT segment (its definition has an
+ImportDefinition) holds the endpoints its import jobs listed, and those of the users they listed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from clarion.errors import BadRequest
 from clarion.segments.dimensions import compile_dimensions
+from clarion.store.segments import imported_members
 
 MAX_DEPTH = 5
 
@@ -25,40 +28,46 @@ Resolve = Callable[[str, int | None], Definition | None]
 """The definition of a segment of the same app at a version (None: latest); None if absent."""
 
 
+@dataclass(frozen=True)
+class Scope:
+    """What evaluating a segment needs beyond its definition."""
+
+    app_id: str
+    resolve: Resolve
+    now_ms: int
+    dialect: str
+
+
 def condition(
-    definition: Definition, *, resolve: Resolve, now_ms: int, dialect: str, depth: int = 0
+    segment_id: str, definition: Definition, scope: Scope, depth: int = 0
 ) -> ColumnElement[bool]:
     if depth > MAX_DEPTH:
         raise BadRequest(f"Segments nest base segments at most {MAX_DEPTH} deep")
     parts: list[ColumnElement[bool]] = []
+    if "ImportDefinition" in definition:
+        parts.append(imported_members(scope.app_id, segment_id))
     if definition.get("Dimensions"):
-        parts.append(compile_dimensions(definition["Dimensions"], now_ms=now_ms, dialect=dialect))
+        parts.append(_dimensions(definition["Dimensions"], scope))
     groups = definition.get("SegmentGroups") or {}
     if groups.get("Groups"):
-        compiled = [
-            _group(group, resolve=resolve, now_ms=now_ms, dialect=dialect, depth=depth)
-            for group in groups["Groups"]
-        ]
+        compiled = [_group(group, scope, depth) for group in groups["Groups"]]
         parts.append(_combine(groups.get("Include") or "ALL", compiled))
     return sa.and_(sa.true(), *parts)
 
 
-def _group(
-    group: Mapping[str, Any], *, resolve: Resolve, now_ms: int, dialect: str, depth: int
-) -> ColumnElement[bool]:
+def _dimensions(dimensions: Mapping[str, Any], scope: Scope) -> ColumnElement[bool]:
+    return compile_dimensions(dimensions, now_ms=scope.now_ms, dialect=scope.dialect)
+
+
+def _group(group: Mapping[str, Any], scope: Scope, depth: int) -> ColumnElement[bool]:
     bases = []
     for source in group.get("SourceSegments") or []:
-        found = resolve(source["Id"], source.get("Version"))
+        found = scope.resolve(source["Id"], source.get("Version"))
         if found is None:
             raise BadRequest(f"Base segment {source['Id']} no longer exists")
-        bases.append(
-            condition(found, resolve=resolve, now_ms=now_ms, dialect=dialect, depth=depth + 1)
-        )
+        bases.append(condition(source["Id"], found, scope, depth + 1))
     base = _combine(group.get("SourceType") or "ANY", bases) if bases else sa.true()
-    filters = [
-        compile_dimensions(dimensions, now_ms=now_ms, dialect=dialect)
-        for dimensions in group.get("Dimensions") or []
-    ]
+    filters = [_dimensions(dimensions, scope) for dimensions in group.get("Dimensions") or []]
     return sa.and_(base, _combine(group.get("Type") or "ALL", filters)) if filters else base
 
 

@@ -10,6 +10,8 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import sqlalchemy as sa
+
 from clarion import paging
 from clarion.arns import Arns
 from clarion.errors import BadRequest, NotFound
@@ -19,6 +21,7 @@ from clarion.store.segments import SegmentRepository, SegmentVersion
 from clarion.tags import Tags, validate_tags
 
 _DEFINITION = ("Name", "Dimensions", "SegmentGroups")
+_CARRIED = (*_DEFINITION, "ImportDefinition")
 SAMPLE_SIZE = 20
 
 
@@ -45,6 +48,20 @@ class Segments:
         self.repo.insert(app_id, segment_id, "DIMENSIONAL", self.now(), definition)
         self.tags.repo.put(self.arns.segment(app_id, segment_id), app_id, tags)
         return self.get(app_id, segment_id)
+
+    def create_import(self, app_id: str, name: str, import_definition: Mapping[str, Any]) -> str:
+        """A new IMPORT segment; its members are what import jobs list for it."""
+        segment_id = uuid.uuid4().hex
+        definition = {"Name": name, "ImportDefinition": dict(import_definition)}
+        self.repo.insert(app_id, segment_id, "IMPORT", self.now(), definition)
+        return segment_id
+
+    def set_import_size(self, app_id: str, segment_id: str) -> None:
+        """ImportDefinition.Size and ChannelCounts after an import job added members."""
+        counts = self.repo.import_channel_counts(app_id, segment_id)
+        self.repo.amend_import_definition(
+            app_id, segment_id, {"Size": sum(counts.values()), "ChannelCounts": counts}
+        )
 
     def update(self, app_id: str, segment_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
         current = self._latest(app_id, segment_id)
@@ -94,20 +111,33 @@ class Segments:
     def delete(self, app_id: str, segment_id: str) -> dict[str, Any]:
         response = self.get(app_id, segment_id)
         self.repo.delete(app_id, segment_id)
+        self.repo.delete_members(app_id, segment_id)
         self.tags.repo.remove_all(self.arns.segment(app_id, segment_id))
         return response
 
     def estimate(self, app_id: str, segment_id: str) -> dict[str, Any]:
         """The segment's size now and up to 20 member endpoint ids, for the console."""
-        definition = self._latest(app_id, segment_id).definition
-        where = membership.condition(
-            definition,
-            resolve=lambda source, version: self._definition_of(app_id, source, version),
-            now_ms=self.now_ms(),
-            dialect=self.repo.db.dialect,
-        )
-        count, sample = self.repo.estimate(app_id, where, SAMPLE_SIZE)
+        count, sample = self.repo.estimate(app_id, self.condition(app_id, segment_id), SAMPLE_SIZE)
         return {"Count": count, "SampleEndpointIds": sample}
+
+    def condition(
+        self, app_id: str, segment_id: str, version: int | None = None
+    ) -> sa.ColumnElement[bool]:
+        """Membership of the segment (at ``version``, else its latest) as one SQL condition."""
+        found = (
+            self._latest(app_id, segment_id)
+            if version is None
+            else self.repo.version(app_id, segment_id, version)
+        )
+        if found is None:
+            raise NotFound(f"Segment {segment_id} has no version {version}")
+        scope = membership.Scope(
+            app_id,
+            lambda source, at: self._definition_of(app_id, source, at),
+            self.now_ms(),
+            self.repo.db.dialect,
+        )
+        return membership.condition(segment_id, found.definition, scope)
 
     def exists(self, app_id: str, segment_id: str) -> bool:
         return self.repo.latest(app_id, segment_id) is not None
@@ -136,9 +166,9 @@ class Segments:
         segment_id: str | None,
     ) -> dict[str, Any]:
         """Members the request names replace the current version's; the rest carry over."""
-        definition = {k: current[k] for k in _DEFINITION if k in current}
+        definition = {k: current[k] for k in _CARRIED if k in current}
         definition |= {k: request[k] for k in _DEFINITION if k in request}
-        if not definition.get("Dimensions") and not definition.get("SegmentGroups"):
+        if not any(definition.get(k) for k in ("Dimensions", "SegmentGroups", "ImportDefinition")):
             raise BadRequest(
                 "WriteSegmentRequest needs Dimensions or SegmentGroups to say who is in the segment"
             )

@@ -12,6 +12,7 @@ from clarion.store.database import Database
 from clarion.store.schema import (
     apps,
     attribute_names,
+    channels,
     daily_active,
     daily_attributes,
     daily_events,
@@ -26,6 +27,8 @@ from clarion.store.schema import (
     event_streams,
     event_types,
     events,
+    jobs,
+    segment_members,
     segment_versions,
     segments,
     tags,
@@ -34,6 +37,8 @@ from clarion.store.schema import (
 _APP_TABLES = (
     segments,
     segment_versions,
+    segment_members,
+    jobs,
     endpoints,
     endpoint_facets,
     attribute_names,
@@ -50,6 +55,7 @@ _APP_TABLES = (
     daily_message_endpoints,
     daily_message_facts,
     event_streams,
+    channels,
 )
 
 _APP_EXISTS = sa.select(apps.c.seq).where(apps.c.id == sa.bindparam("app_id"))

@@ -268,3 +268,62 @@ segment_versions = sa.Table(
     sa.Column("last_modified_date", sa.String(32), nullable=False),
     sa.Column("definition", Json, nullable=False),
 )
+
+# An IMPORT segment is the endpoints (kind "E", by lower-cased id) and users (kind "U") its
+# import jobs listed, whatever they hold later.
+
+segment_members = sa.Table(
+    "segment_members",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("segment_id", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(1), primary_key=True),
+    sa.Column("value", sa.String(128), primary_key=True),
+)
+
+# --- Import and export jobs -----------------------------------------------------------------
+# ``position`` is where a resumed job carries on; a job is worked on by whoever holds an
+# unexpired lease (``lease_until_ms``), renewed as it makes progress.
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("app_id", sa.String(64), nullable=False),
+    sa.Column("id", sa.String(64), nullable=False),
+    sa.Column("job_type", sa.String(8), nullable=False),
+    sa.Column("segment_id", sa.String(64), nullable=True),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("creation_date", sa.String(32), nullable=False),
+    sa.Column("completion_date", sa.String(32), nullable=True),
+    sa.Column("definition", Json, nullable=False),
+    sa.Column("total_pieces", sa.Integer, nullable=False),
+    sa.Column("completed_pieces", sa.Integer, nullable=False),
+    sa.Column("failed_pieces", sa.Integer, nullable=False),
+    sa.Column("total_processed", sa.BigInteger, nullable=False),
+    sa.Column("total_failures", sa.BigInteger, nullable=False),
+    sa.Column("failures", Json, nullable=False),
+    sa.Column("position", Json, nullable=False),
+    sa.Column("lease_until_ms", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("app_id", "id"),
+    sa.Index("ix_jobs_app_type", "app_id", "job_type", "seq"),
+    sa.Index("ix_jobs_status", "status"),
+)
+
+# --- Channels -------------------------------------------------------------------------------
+# One row per configured channel of an app. ``settings`` holds what Get*Channel answers;
+# ``credentials`` (keys, certificates, secrets) only the delivery layer reads, never a response.
+
+channels = sa.Table(
+    "channels",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("channel_type", sa.String(32), primary_key=True),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("creation_date", sa.String(32), nullable=False),
+    sa.Column("last_modified_date", sa.String(32), nullable=False),
+    sa.Column("last_modified_by", sa.String(256), nullable=False),
+    sa.Column("settings", Json, nullable=False),
+    sa.Column("credentials", Json, nullable=False),
+)

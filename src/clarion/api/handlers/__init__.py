@@ -33,8 +33,11 @@ def load() -> dict[str, Handler]:
     from clarion.api.handlers import (  # noqa: F401
         analytics,
         apps,
+        channels,
         endpoints,
         events,
+        jobs,
+        phone,
         reports,
         segments,
         streams,
