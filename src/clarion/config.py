@@ -53,6 +53,33 @@ class Settings(BaseSettings):
     export_interval_seconds: float = Field(
         1.0, gt=0, description="Pause between event-stream export rounds when idle."
     )
+    email_url: str = Field(
+        "outbox:",
+        description="Where e-mail goes: smtp://, smtps://, ses://REGION or outbox: "
+        "(DATA_DIR/outbox/email.jsonl).",
+    )
+    sms_url: str = Field(
+        "outbox:",
+        description="Where SMS goes: twilio://, sms-voice://REGION or outbox: "
+        "(DATA_DIR/outbox/sms.jsonl).",
+    )
+    public_url: str = Field(
+        "",
+        description="Where recipients reach this server (e-mail open and click tracking); "
+        "empty means http://HOST:PORT.",
+    )
+    send_timeout_seconds: float = Field(
+        10.0, gt=0, description="How long one delivery attempt may take before it counts as failed."
+    )
+    retry_base_seconds: float = Field(
+        1.0, gt=0, description="First pause before a message a provider could not take is retried."
+    )
+    retry_max_seconds: float = Field(
+        60.0, gt=0, description="Longest pause between retries (the pause doubles up to it)."
+    )
+    retry_give_up_hours: float = Field(
+        72.0, gt=0, description="After this long a message still not delivered is a soft bounce."
+    )
     config_file: Path | None = Field(
         None, description="TOML file with any of these settings (lower-case keys)."
     )

@@ -1,0 +1,22 @@
+"""Delivery adapters: the edge where e-mail and SMS leave Clarion.
+
+Each channel has one small interface (``Adapter[Email]``, ``Adapter[Sms]``) and one
+implementation per provider, chosen by a URL in configuration (``email_adapter``,
+``sms_adapter``). Adapters make one attempt per send and report it as a ``Result``; retrying is
+the sending pipeline's decision.
+"""
+
+from clarion.delivery.base import Adapter, Email, Outcome, Result, Sms
+from clarion.delivery.outbox import read_outbox
+from clarion.delivery.urls import email_adapter, sms_adapter
+
+__all__ = [
+    "Adapter",
+    "Email",
+    "Outcome",
+    "Result",
+    "Sms",
+    "email_adapter",
+    "read_outbox",
+    "sms_adapter",
+]
