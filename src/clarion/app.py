@@ -51,7 +51,7 @@ class PinpointEndpoint:
                 headers,
                 body,
             )
-            if self.inline:
+            if self.inline and not self.pipeline.blocks(request[0], request[1]):
                 response = self.pipeline.handle(*request)
             else:
                 response = await anyio.to_thread.run_sync(self.pipeline.handle, *request)
@@ -106,7 +106,11 @@ def build_app(clarion: Clarion) -> Starlette:
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         clarion.exporter.start()
         clarion.job_worker.start()
+        clarion.dispatcher.start()
+        clarion.retries.start()
         yield
+        clarion.retries.stop()
+        clarion.dispatcher.stop()
         clarion.job_worker.stop()
         clarion.exporter.stop()
         clarion.close()

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
         description="Where SMS goes: twilio://, sms-voice://REGION or outbox: "
         "(DATA_DIR/outbox/sms.jsonl).",
     )
+    fcm_url: str = Field("", description="FCM HTTP v1 address; empty means Google's own.")
+    apns_url: str = Field("", description="APNs address; empty means api.push.apple.com.")
+    apns_sandbox_url: str = Field(
+        "", description="APNs sandbox address; empty means api.sandbox.push.apple.com."
+    )
     public_url: str = Field(
         "",
         description="Where recipients reach this server (e-mail open and click tracking); "

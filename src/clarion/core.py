@@ -5,30 +5,44 @@ The HTTP layer and the CLI both start from here; nothing here knows about HTTP.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
 from clarion.apps import Apps
 from clarion.arns import Arns, Resource
 from clarion.channels.service import Channels
 from clarion.clock import Clock, iso, system_clock
 from clarion.config import Settings
+from clarion.delivery import Adapter, email_adapter, sms_adapter
+from clarion.delivery.push import push_adapter
 from clarion.endpoints.service import Endpoints
+from clarion.errors import NotFound
 from clarion.events.service import Events
 from clarion.jobs.locations import Locations
 from clarion.jobs.runs import Runs
 from clarion.jobs.service import Jobs, JobWorker
 from clarion.keys import Keys
+from clarion.messaging.compose import PUSH_CHANNELS
+from clarion.messaging.dispatch import Dispatcher
+from clarion.messaging.otp import Otp
+from clarion.messaging.service import Messages, RetryPolicy, RetryWorker
 from clarion.segments.service import Segments
 from clarion.store.apps import AppRepository
 from clarion.store.channels import ChannelRepository
 from clarion.store.database import Database
+from clarion.store.deliveries import DeliveryRepository
 from clarion.store.endpoints import EndpointRepository
 from clarion.store.jobs import JobRepository
 from clarion.store.keys import KeyRepository
 from clarion.store.segments import SegmentRepository
 from clarion.store.tags import TagRepository
+from clarion.store.templates import TemplateRepository
 from clarion.streams.destinations import Destinations
 from clarion.streams.exporter import Exporter
 from clarion.streams.service import EventStreams
 from clarion.tags import Tags
+from clarion.templates.service import Templates
 
 
 class Clarion:
@@ -44,6 +58,7 @@ class Clarion:
         self.segments = Segments(
             SegmentRepository(self.db), self.tags, self.arns, self.now, self.now_ms
         )
+        self.templates = Templates(TemplateRepository(self.db), self.tags, self.arns, self.now)
         self.events = Events(self.db, self.endpoints, self.now_ms)
         self.channels = Channels(ChannelRepository(self.db), self.now)
         destinations = Destinations(
@@ -72,6 +87,73 @@ class Clarion:
         )
         self.jobs = Jobs(runs.repo, runs, self.segments, locations, self.now, self.now_ms)
         self.job_worker = JobWorker(self.jobs)
+        self.dispatcher = Dispatcher(
+            self._adapter_for, self._channel_revision, timeout=settings.send_timeout_seconds
+        )
+        self.messages = Messages(
+            self.db,
+            self.endpoints,
+            self.events,
+            DeliveryRepository(self.db),
+            self.dispatcher,
+            self._template_for,
+            self._channel_for,
+            self.now_ms,
+            message_domain=urlsplit(self.public_url).hostname or "clarion",
+            retry=RetryPolicy(
+                settings.retry_base_seconds,
+                settings.retry_max_seconds,
+                settings.retry_give_up_hours * 3600,
+            ),
+        )
+        self.retries = RetryWorker(self.messages)
+        self.otp = Otp(self.db, self.messages, self.now_ms)
+
+    @property
+    def public_url(self) -> str:
+        return self.settings.public_url or f"http://{self.settings.host}:{self.settings.port}"
+
+    def _adapter_for(self, app_id: str, channel: str) -> Adapter[Any]:
+        """E-mail and SMS go where the settings say; push through the app's own channel
+        credentials, to the provider addresses the settings may replace."""
+        settings = self.settings
+        if channel == "EMAIL":
+            return email_adapter(
+                settings.email_url,
+                data_dir=settings.data_dir,
+                aws_endpoint_url=settings.aws_endpoint_url,
+            )
+        if channel == "SMS":
+            return sms_adapter(
+                settings.sms_url,
+                data_dir=settings.data_dir,
+                aws_endpoint_url=settings.aws_endpoint_url,
+            )
+        if channel in PUSH_CHANNELS:
+            credentials = self.channels.credentials(app_id, channel)
+            method = self.channels.get(app_id, channel).get("DefaultAuthenticationMethod")
+            if method:
+                credentials["DefaultAuthenticationMethod"] = method
+            base_url = settings.fcm_url if channel == "GCM" else settings.apns_url
+            if channel.endswith("SANDBOX"):
+                base_url = settings.apns_sandbox_url
+            return push_adapter(channel, credentials, base_url=base_url or None)
+        raise ValueError(f"Clarion cannot deliver {channel} messages")
+
+    def _channel_revision(self, app_id: str, channel: str) -> str:
+        found = self._channel_for(app_id, channel)
+        return str(found.get("Version")) if found else ""
+
+    def _template_for(
+        self, template_type: str, name: str, version: str | None
+    ) -> Mapping[str, Any]:
+        return self.templates.for_sending(name, template_type, version).fields
+
+    def _channel_for(self, app_id: str, platform: str) -> Mapping[str, Any] | None:
+        try:
+            return self.channels.get(app_id, platform)
+        except (NotFound, KeyError):
+            return None
 
     def now(self) -> str:
         return iso(self.clock())
@@ -86,9 +168,12 @@ class Clarion:
         self.db.dispose()
 
     def _resource_exists(self, resource: Resource) -> bool:
-        """Apps and segments exist so far; campaigns, journeys and templates come later."""
+        """Apps, segments and templates exist so far; campaigns and journeys come later."""
         if resource.kind == "app":
             return self.apps.repo.exists(resource.resource_id)
         if resource.kind == "segment" and resource.app_id is not None:
             return self.segments.exists(resource.app_id, resource.resource_id)
+        if resource.kind == "template":
+            name, _, template_type = resource.resource_id.partition("/")
+            return self.templates.exists(name, template_type)
         return False

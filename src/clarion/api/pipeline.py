@@ -13,7 +13,7 @@ import orjson
 
 from clarion.api import native, sigv4
 from clarion.api.context import Context
-from clarion.api.handlers import Handler
+from clarion.api.handlers import BLOCKING, Handler
 from clarion.api.protocol import HttpResponse, Protocol
 from clarion.core import Clarion
 from clarion.errors import (
@@ -35,6 +35,15 @@ class Pipeline:
         self.clarion = clarion
         self.protocol = protocol
         self.handlers = handlers
+
+    def blocks(self, method: str, raw_path: str) -> bool:
+        """Whether the request's operation waits on the outside world (see BLOCKING)."""
+        if raw_path.startswith(native.PREFIX):
+            return False
+        try:
+            return self.protocol.route(method, raw_path).operation in BLOCKING
+        except ClarionError:
+            return False
 
     def handle(
         self,

@@ -115,8 +115,10 @@ class Events:
                 self.endpoints.apply(writer, [Update(update.endpoint_id, {}, "")], request_id)
 
     def record(self, conn: Any, app_id: str, candidates: list[Accepted]) -> list[Accepted]:
-        """Store checked events of existing endpoints and fold them into the rollups, in the
-        caller's transaction; returns the events refused for the custom-event-type quota."""
+        """Store checked events and fold them into the rollups, in the caller's transaction;
+        returns the events refused for the custom-event-type quota. Events of an address that
+        is no endpoint (a message sent straight to an address) count in the per-day totals but
+        in no per-endpoint rollup."""
         writer = EventWriter(conn, app_id)
         ordinals = writer.ordinals({c.endpoint_key for c in candidates})
         accepted, refused = self._within_type_quota(writer, candidates)
@@ -141,8 +143,9 @@ class Events:
         rollup = Rollup()
         per_endpoint: dict[int, list[Accepted]] = defaultdict(list)
         for c in fresh:
-            ordinal = ordinals[c.endpoint_key]
-            per_endpoint[ordinal].append(c)
+            ordinal = ordinals.get(c.endpoint_key)
+            if ordinal is not None:
+                per_endpoint[ordinal].append(c)
             _count(rollup, ordinal, c)
         activity = writer.activity(per_endpoint)
         changed: dict[int, Activity] = {}
@@ -187,11 +190,12 @@ class Events:
         return kept, refused
 
 
-def _count(rollup: Rollup, ordinal: int, accepted: Accepted) -> None:
+def _count(rollup: Rollup, ordinal: int | None, accepted: Accepted) -> None:
     event = accepted.event
     event_type = event["EventType"]
     day = rules.day_of(accepted.timestamp_ms)
-    rollup.active[day].add(ordinal)
+    if ordinal is not None:
+        rollup.active[day].add(ordinal)
     rollup.events[(day, event_type)] += 1
     for name, value in (event.get("Attributes") or {}).items():
         rollup.attributes[(day, event_type, name, value)] += 1
@@ -207,13 +211,14 @@ def _count(rollup: Rollup, ordinal: int, accepted: Accepted) -> None:
         _count_message(rollup, ordinal, day, event)
 
 
-def _count_message(rollup: Rollup, ordinal: int, day: str, event: Mapping[str, Any]) -> None:
+def _count_message(rollup: Rollup, ordinal: int | None, day: str, event: Mapping[str, Any]) -> None:
     """Fold a message event into the message rollups, unless a journey sent it."""
     attributes = event.get("Attributes") or {}
     campaign = messages.sender(attributes)
     if campaign is None:
         return
     event_type = event["EventType"]
-    rollup.message_endpoints[(day, event_type, campaign)].add(ordinal)
+    if ordinal is not None:
+        rollup.message_endpoints[(day, event_type, campaign)].add(ordinal)
     key = messages.fact_key(day, event_type, campaign, attributes)
     rollup.message_facts[key].add(messages.fact(attributes, event.get("Metrics") or {}))

@@ -21,6 +21,7 @@ from clarion.store.schema import (
     daily_metrics,
     daily_revenue,
     daily_sessions,
+    deliveries,
     endpoint_activity,
     endpoint_facets,
     endpoints,
@@ -28,6 +29,7 @@ from clarion.store.schema import (
     event_types,
     events,
     jobs,
+    otp_codes,
     segment_members,
     segment_versions,
     segments,
@@ -56,6 +58,8 @@ _APP_TABLES = (
     daily_message_facts,
     event_streams,
     channels,
+    deliveries,
+    otp_codes,
 )
 
 _APP_EXISTS = sa.select(apps.c.seq).where(apps.c.id == sa.bindparam("app_id"))

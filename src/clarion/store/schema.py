@@ -310,6 +310,50 @@ jobs = sa.Table(
     sa.Index("ix_jobs_status", "status"),
 )
 
+# --- Outgoing messages ----------------------------------------------------------------------
+# The delivery ledger: one row per message to one recipient, written before the first attempt
+# and kept after the last, so nothing accepted is lost and nothing delivered is sent again.
+# ``source_key`` names what asked for the message (a campaign run, endpoint and treatment), so
+# a resumed run finds the messages it already made; ``message`` is the composed message that
+# every retry sends unchanged, with its stable Message-ID.
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("app_id", sa.String(64), nullable=False),
+    sa.Column("message_id", sa.String(128), nullable=False, unique=True),
+    sa.Column("source_key", sa.String(512), nullable=True, unique=True),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("address", sa.String(1024), nullable=False),
+    sa.Column("endpoint_key", sa.String(128), nullable=True),
+    sa.Column("campaign_id", sa.String(64), nullable=True),
+    sa.Column("message", Json, nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("next_attempt_ms", sa.BigInteger, nullable=False),
+    sa.Column("lease_until_ms", sa.BigInteger, nullable=False),
+    sa.Index("ix_deliveries_due", "status", "next_attempt_ms"),
+)
+
+# One-time passwords of SendOTPMessage: only a salted hash of each code is kept, until it is
+# verified, used up or replaced by a newer code for the same reference and destination.
+
+otp_codes = sa.Table(
+    "otp_codes",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("reference_id", sa.String(256), primary_key=True),
+    sa.Column("destination", sa.String(64), primary_key=True),
+    sa.Column("code_hash", sa.LargeBinary, nullable=False),
+    sa.Column("salt", sa.LargeBinary, nullable=False),
+    sa.Column("expires_ms", sa.BigInteger, nullable=False),
+    sa.Column("attempts_left", sa.Integer, nullable=False),
+)
+
 # --- Channels -------------------------------------------------------------------------------
 # One row per configured channel of an app. ``settings`` holds what Get*Channel answers;
 # ``credentials`` (keys, certificates, secrets) only the delivery layer reads, never a response.
@@ -326,4 +370,33 @@ channels = sa.Table(
     sa.Column("last_modified_by", sa.String(256), nullable=False),
     sa.Column("settings", Json, nullable=False),
     sa.Column("credentials", Json, nullable=False),
+)
+
+# --- Message templates ----------------------------------------------------------------------
+# Account-wide, keyed by name and type. Versions are numbered from 1 and a number is never given
+# out twice (``last_version``); ``active_version`` is what reads and sends use by default.
+# ``revision`` changes on every write of a version, so caches of compiled templates can tell.
+
+templates = sa.Table(
+    "templates",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("template_type", sa.String(8), nullable=False),
+    sa.Column("creation_date", sa.String(32), nullable=False),
+    sa.Column("active_version", sa.Integer, nullable=False),
+    sa.Column("last_version", sa.Integer, nullable=False),
+    sa.UniqueConstraint("name", "template_type"),
+)
+
+template_versions = sa.Table(
+    "template_versions",
+    metadata,
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("template_type", sa.String(8), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("creation_date", sa.String(32), nullable=False),
+    sa.Column("last_modified_date", sa.String(32), nullable=False),
+    sa.Column("revision", sa.String(32), nullable=False),
+    sa.Column("document", Json, nullable=False),
 )

@@ -16,13 +16,18 @@ Output = dict[str, Any]
 Handler = Callable[[Context, Input], Output]
 
 HANDLERS: dict[str, Handler] = {}
+BLOCKING: set[str] = set()
+"""Operations that wait on the outside world (a mail server, a push service): they run on a
+worker thread even where the others run on the event loop."""
 
 
-def operation(name: str) -> Callable[[Handler], Handler]:
+def operation(name: str, *, blocking: bool = False) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         if name in HANDLERS:
             raise RuntimeError(f"{name} is registered twice")
         HANDLERS[name] = handler
+        if blocking:
+            BLOCKING.add(name)
         return handler
 
     return register
@@ -37,11 +42,13 @@ def load() -> dict[str, Handler]:
         endpoints,
         events,
         jobs,
+        messages,
         phone,
         reports,
         segments,
         streams,
         tags,
+        templates,
     )
 
     return HANDLERS

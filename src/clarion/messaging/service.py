@@ -1,0 +1,500 @@
+"""SendMessages and SendUsersMessages, and the retries behind them.
+
+A send is a short loop: resolve recipients, compose each message, write them all to the
+delivery ledger, make one attempt each, record the outcomes and their delivery events. A
+message a provider could not take now stays PENDING in the ledger and the retry worker tries
+it again after a doubling pause until it is delivered, refused for good, or too old; because
+every message is in the ledger before its first attempt, a crash loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from clarion.endpoints import rules as endpoint_rules
+from clarion.endpoints.service import Endpoints
+from clarion.errors import BadRequest, NotFound
+from clarion.events.service import Accepted, Events
+from clarion.messaging import outcomes
+from clarion.messaging.compose import (
+    TEMPLATE_KINDS,
+    CompositionError,
+    Recipient,
+    Sender,
+    compose,
+)
+from clarion.messaging.dispatch import Attempt, Dispatcher
+from clarion.store.database import Database
+from clarion.store.deliveries import PENDING, DeliveryRepository
+
+log = logging.getLogger("clarion.messaging")
+
+MAX_RECIPIENTS = 100
+RETRY_BATCH = 100
+
+TemplateFor = Callable[[str, str, str | None], Mapping[str, Any]]
+"""(template type EMAIL/SMS/VOICE/PUSH, name, version) → the version's stored fields."""
+ChannelFor = Callable[[str, str], Mapping[str, Any] | None]
+"""(app id, platform) → the channel's settings (GetXChannel's answer), None if absent."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    base_s: float = 1.0
+    most_s: float = 60.0
+    give_up_after_s: float = 72 * 3600
+
+
+@dataclass
+class _Work:
+    """One recipient on its way through a send."""
+
+    key: str
+    recipient: Recipient | None
+    endpoint_key: str | None
+    status: outcomes.Status | None = None
+    message: dict[str, Any] | None = None
+
+
+class Messages:
+    def __init__(
+        self,
+        db: Database,
+        endpoints: Endpoints,
+        events: Events,
+        ledger: DeliveryRepository,
+        dispatcher: Dispatcher,
+        template_for: TemplateFor,
+        channel_for: ChannelFor,
+        now_ms: Callable[[], int],
+        message_domain: str,
+        retry: RetryPolicy,
+    ) -> None:
+        self.db = db
+        self.endpoints = endpoints
+        self.events = events
+        self.ledger = ledger
+        self.dispatcher = dispatcher
+        self.template_for = template_for
+        self.channel_for = channel_for
+        self.now_ms = now_ms
+        self.message_domain = message_domain
+        self.retry = retry
+
+    # --- the API ------------------------------------------------------------------------
+
+    def send(
+        self,
+        app_id: str,
+        request: Mapping[str, Any],
+        request_id: str,
+        *,
+        sensitive: bool = False,
+    ) -> dict[str, Any]:
+        """SendMessages: a result for every address and endpoint the request names.
+        ``sensitive`` messages (one-time passwords) lose their text from the ledger once
+        delivered or given up."""
+        addresses = request.get("Addresses") or {}
+        endpoint_configs = request.get("Endpoints") or {}
+        if not addresses and not endpoint_configs:
+            raise BadRequest("MessageRequest needs Addresses or Endpoints to send to")
+        if len(addresses) + len(endpoint_configs) > MAX_RECIPIENTS:
+            raise BadRequest(
+                f"MessageRequest names {len(addresses) + len(endpoint_configs)} recipients; "
+                f"at most {MAX_RECIPIENTS} can be sent to in one request"
+            )
+        work = [self._address(address, cfg) for address, cfg in addresses.items()]
+        endpoint_work = [
+            self._endpoint(app_id, endpoint_id, cfg)
+            for endpoint_id, cfg in endpoint_configs.items()
+        ]
+        self._deliver(app_id, request, [*endpoint_work, *work], sensitive)
+        response: dict[str, Any] = {"ApplicationId": app_id, "RequestId": request_id}
+        if work:
+            response["Result"] = {w.key: _result(w) for w in work}
+        if endpoint_work:
+            response["EndpointResult"] = {
+                w.key: {**_result(w), "Address": w.recipient.address if w.recipient else ""}
+                for w in endpoint_work
+            }
+        return response
+
+    def send_users(
+        self, app_id: str, request: Mapping[str, Any], request_id: str
+    ) -> dict[str, Any]:
+        """SendUsersMessages: every endpoint of each user, answered per user and endpoint."""
+        users = request.get("Users") or {}
+        if not users:
+            raise BadRequest("SendUsersMessageRequest.Users must name at least one user")
+        per_user: dict[str, list[_Work]] = {}
+        for user_id, cfg in users.items():
+            found = self.endpoints.repo.for_user(app_id, user_id)
+            per_user[user_id] = [
+                self._endpoint_work(app_id, stored.document.get("Id", stored.key), cfg, stored)
+                for stored in found
+            ]
+        total = sum(len(w) for w in per_user.values())
+        if total > MAX_RECIPIENTS * 10:
+            raise BadRequest(f"The users have {total} endpoints; at most 1000 per request")
+        self._deliver(app_id, request, [w for items in per_user.values() for w in items], False)
+        return {
+            "ApplicationId": app_id,
+            "RequestId": request_id,
+            "Result": {
+                user_id: {
+                    w.key: {**_result(w), "Address": w.recipient.address if w.recipient else ""}
+                    for w in items
+                }
+                for user_id, items in per_user.items()
+            },
+        }
+
+    # --- recipients ---------------------------------------------------------------------
+
+    def _address(self, address: str, cfg: Mapping[str, Any]) -> _Work:
+        channel = cfg.get("ChannelType")
+        if not channel:
+            raise BadRequest(f"MessageRequest.Addresses.{address}.ChannelType is required")
+        endpoint = {"Address": address, "ChannelType": channel}
+        return _Work(address, Recipient(address, channel, endpoint, cfg), None)
+
+    def _endpoint(self, app_id: str, endpoint_id: str, cfg: Mapping[str, Any]) -> _Work:
+        stored = self.endpoints.repo.get(app_id, endpoint_rules.endpoint_id_key(endpoint_id))
+        return self._endpoint_work(app_id, endpoint_id, cfg, stored)
+
+    def _endpoint_work(
+        self, app_id: str, endpoint_id: str, cfg: Mapping[str, Any], stored: Any
+    ) -> _Work:
+        if stored is None:
+            return _Work(
+                endpoint_id,
+                None,
+                None,
+                outcomes.Status(outcomes.PERMANENT_FAILURE, 404, "Endpoint not found"),
+            )
+        document = stored.document
+        key = stored.key
+        work = _Work(
+            endpoint_id,
+            Recipient(
+                document.get("Address") or "",
+                document.get("ChannelType") or "",
+                {**document, "Id": document.get("Id", endpoint_id)},
+                cfg,
+            ),
+            key,
+        )
+        if document.get("OptOut") == "ALL":
+            work.status = outcomes.Status(outcomes.OPT_OUT, 400, "The endpoint has opted out")
+        elif document.get("EndpointStatus") == "INACTIVE":
+            work.status = outcomes.Status(
+                outcomes.PERMANENT_FAILURE, 400, "The endpoint is inactive"
+            )
+        elif not document.get("Address") or not document.get("ChannelType"):
+            work.status = outcomes.Status(
+                outcomes.PERMANENT_FAILURE, 400, "The endpoint has no Address or ChannelType"
+            )
+        return work
+
+    # --- the loop -----------------------------------------------------------------------
+
+    def _deliver(
+        self, app_id: str, request: Mapping[str, Any], work: Sequence[_Work], sensitive: bool
+    ) -> None:
+        configuration = request.get("MessageConfiguration") or {}
+        templates = self._templates(request.get("TemplateConfiguration") or {})
+        context = {k: str(v) for k, v in (request.get("Context") or {}).items()}
+        senders: dict[str, Sender] = {}
+        seen: set[tuple[str, str]] = set()
+        failed_renders: list[tuple[_Work, str]] = []
+        for item in work:
+            if item.status is not None or item.recipient is None:
+                continue
+            recipient = item.recipient
+            blocked = self._channel_refusal(app_id, recipient.channel)
+            if blocked:
+                item.status = outcomes.Status(outcomes.PERMANENT_FAILURE, 400, blocked)
+                continue
+            if (recipient.channel, recipient.address) in seen:
+                item.status = outcomes.Status(
+                    outcomes.DUPLICATE,
+                    400,
+                    "Another recipient of this request has the same address",
+                )
+                continue
+            seen.add((recipient.channel, recipient.address))
+            sender = senders.get(recipient.channel) or self._sender(app_id, recipient.channel)
+            senders[recipient.channel] = sender
+            message_id = f"{uuid.uuid4().hex}@{self.message_domain}"
+            try:
+                item.message = compose(recipient, configuration, templates, sender, message_id)
+            except CompositionError as error:
+                item.status = outcomes.Status(outcomes.PERMANENT_FAILURE, 400, str(error))
+                failed_renders.append((item, message_id))
+        sending = [item for item in work if item.message is not None]
+        now = self.now_ms()
+        with self.db.write() as conn:
+            self.ledger.add(
+                conn,
+                [
+                    {
+                        "app_id": app_id,
+                        "message_id": item.message["message_id"],
+                        "source_key": None,
+                        "channel": item.recipient.channel,
+                        "address": item.recipient.address,
+                        "endpoint_key": item.endpoint_key,
+                        "campaign_id": None,
+                        "message": {**item.message, "context": context, "sensitive": sensitive},
+                        "status": PENDING,
+                        "attempts": 0,
+                        "status_code": 0,
+                        "detail": "",
+                        "created_ms": now,
+                        "next_attempt_ms": now,
+                        "lease_until_ms": now + int((self.dispatcher.timeout + 60) * 1000),
+                    }
+                    for item in sending
+                    if item.message is not None and item.recipient is not None
+                ],
+            )
+            self._record_events(
+                conn,
+                app_id,
+                [
+                    (
+                        item.endpoint_key,
+                        item.recipient.channel,
+                        {"message_id": message_id, "recipient": item.recipient.address},
+                        "RENDERING_FAILURE",
+                        item.status.message if item.status else "",
+                    )
+                    for item, message_id in failed_renders
+                    if item.recipient is not None
+                ],
+            )
+        results = self.dispatcher.attempt(
+            [
+                Attempt(app_id, item.recipient.channel, _sendable(item.message))
+                for item in sending
+                if item.recipient and item.message
+            ]
+        )
+        with self.db.write() as conn:
+            for item, result in zip(sending, results, strict=True):
+                item.status = self._settle(
+                    conn,
+                    app_id,
+                    item.endpoint_key,
+                    item.recipient.channel if item.recipient else "",
+                    item.message or {},
+                    result,
+                    attempts=1,
+                )
+
+    def _settle(
+        self,
+        conn: Any,
+        app_id: str,
+        endpoint_key: str | None,
+        channel: str,
+        message: Mapping[str, Any],
+        result: Any,
+        attempts: int,
+        created_ms: int | None = None,
+    ) -> outcomes.Status:
+        """Store an attempt's outcome, its events if it is final, and when to try again."""
+        status = outcomes.status(result)
+        now = self.now_ms()
+        message_id = message["message_id"]
+        if status.delivery_status == outcomes.TEMPORARY_FAILURE:
+            too_old = (
+                created_ms is not None and now - created_ms > self.retry.give_up_after_s * 1000
+            )
+            if not too_old:
+                wait = outcomes.backoff_ms(attempts, self.retry.base_s, self.retry.most_s)
+                self.ledger.record(
+                    conn,
+                    message_id,
+                    status=PENDING,
+                    status_code=status.status_code,
+                    detail=status.message,
+                    next_attempt_ms=now + wait,
+                )
+                return status
+            self.ledger.record(
+                conn,
+                message_id,
+                status=outcomes.PERMANENT_FAILURE,
+                status_code=status.status_code,
+                detail=f"gave up: {status.message}",
+            )
+            self._record_events(
+                conn, app_id, [(endpoint_key, channel, message, "GAVE_UP", status.message)]
+            )
+            return status
+        self.ledger.record(
+            conn,
+            message_id,
+            status=status.delivery_status,
+            status_code=status.status_code,
+            detail=status.message,
+        )
+        self._record_events(
+            conn, app_id, [(endpoint_key, channel, message, status.delivery_status, result.detail)]
+        )
+        return status
+
+    def _record_events(
+        self,
+        conn: Any,
+        app_id: str,
+        finals: Iterable[tuple[str | None, str, Mapping[str, Any], str, str]],
+    ) -> None:
+        now = self.now_ms()
+        timestamp = (
+            datetime.fromtimestamp(now / 1000, UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z")
+        )
+        accepted = []
+        for endpoint_key, channel, message, outcome, detail in finals:
+            for event in outcomes.events(channel, message, outcome, detail, message.get("context")):
+                accepted.append(
+                    Accepted(
+                        endpoint_key or "",
+                        endpoint_key or "",
+                        f"{message.get('message_id', '')}/{event.event_type}",
+                        {
+                            "EventType": event.event_type,
+                            "Timestamp": timestamp,
+                            "Attributes": event.attributes,
+                            "Metrics": event.metrics,
+                        },
+                        now,
+                    )
+                )
+        if accepted:
+            self.events.record(conn, app_id, accepted)
+
+    # --- retries ------------------------------------------------------------------------
+
+    def retry_due(self) -> int:
+        """Try again the PENDING messages that are due; how many were tried."""
+        now = self.now_ms()
+        due = self.ledger.claim_due(
+            now, now + int((self.dispatcher.timeout + 60) * 1000), RETRY_BATCH
+        )
+        if not due:
+            return 0
+        results = self.dispatcher.attempt(
+            [Attempt(d.app_id, d.channel, _sendable(d.message)) for d in due]
+        )
+        with self.db.write() as conn:
+            for delivery, result in zip(due, results, strict=True):
+                self._settle(
+                    conn,
+                    delivery.app_id,
+                    delivery.endpoint_key,
+                    delivery.channel,
+                    delivery.message,
+                    result,
+                    delivery.attempts + 1,
+                    delivery.created_ms,
+                )
+        return len(due)
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _templates(self, configuration: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+        found: dict[str, Mapping[str, Any]] = {}
+        kinds = {**{v: k for k, v in TEMPLATE_KINDS.items()}, "PushTemplate": "PUSH"}
+        for member, template_type in kinds.items():
+            named = configuration.get(member)
+            if not named or not named.get("Name"):
+                continue
+            try:
+                found[member] = self.template_for(
+                    template_type, named["Name"], named.get("Version")
+                )
+            except NotFound as error:
+                raise BadRequest(f"TemplateConfiguration.{member}: {error.message}") from None
+        return found
+
+    def _channel_refusal(self, app_id: str, channel: str) -> str | None:
+        settings = self.channel_for(app_id, channel)
+        if settings is None:
+            return f"The {channel} channel is not set up for this app"
+        if not settings.get("Enabled", True):
+            return f"The {channel} channel is disabled for this app"
+        return None
+
+    def _sender(self, app_id: str, channel: str) -> Sender:
+        settings = self.channel_for(app_id, channel) or {}
+        if channel == "EMAIL":
+            return Sender(email_from=settings.get("FromAddress"))
+        if channel == "SMS":
+            return Sender(sms_sender=settings.get("ShortCode") or settings.get("SenderId"))
+        return Sender()
+
+
+def _sendable(message: Mapping[str, Any]) -> dict[str, Any]:
+    """The ledger message without what only the ledger and the events need."""
+    return {k: v for k, v in message.items() if k not in ("context", "sensitive")}
+
+
+def _kept(message: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """What the ledger keeps of a message that will not be sent again: all of it, except the
+    text of a sensitive one."""
+    if not message.get("sensitive"):
+        return None
+    return {k: v for k, v in message.items() if k not in ("body", "html", "text", "subject")}
+
+
+def _result(work: _Work) -> dict[str, Any]:
+    status = work.status or outcomes.Status(outcomes.UNKNOWN_FAILURE, 500, "Not attempted")
+    result: dict[str, Any] = {
+        "DeliveryStatus": status.delivery_status,
+        "StatusCode": status.status_code,
+        "StatusMessage": status.message,
+    }
+    if work.message is not None:
+        result["MessageId"] = work.message["message_id"]
+    return result
+
+
+class RetryWorker:
+    """The thread that tries PENDING messages again when they are due."""
+
+    def __init__(self, messages: Messages, interval: float = 0.5) -> None:
+        self.messages = messages
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="clarion-retries", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(60)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                tried = self.messages.retry_due()
+            except Exception:
+                log.exception("retrying messages failed; trying again shortly")
+                tried = 0
+            if not tried:
+                self._stop.wait(self.interval)

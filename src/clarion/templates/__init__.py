@@ -1,0 +1,1 @@
+"""Message templates: storage, versions and rendering."""
