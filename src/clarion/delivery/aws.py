@@ -1,4 +1,4 @@
-"""What the SES and End User Messaging SMS adapters share: a botocore client called from worker
+"""What the SES and End User Messaging adapters share: a botocore client called from worker
 threads, one attempt per call, and the reading of AWS errors as outcomes.
 
 Credentials come from botocore's usual chain (environment, shared files, instance role).

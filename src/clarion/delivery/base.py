@@ -15,6 +15,7 @@ from typing import Literal, Protocol, TypeVar
 
 _MESSAGE_ID = re.compile(r"^[^\s<>@]+@[^\s<>@]+$")
 _FIELD_NAME = re.compile(r"^[!-9;-~]+$")
+_SSML = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?<speak[\s>/]", re.IGNORECASE)
 _OWN_HEADERS = frozenset(
     {
         "bcc",
@@ -82,6 +83,33 @@ class Sms:
     message_type: Literal["TRANSACTIONAL", "PROMOTIONAL"]
     keyword: str | None = None
     """The registered keyword the message answers to, for providers that ask for one."""
+
+
+@dataclass(frozen=True)
+class Voice:
+    """One message spoken to one phone number by a text-to-speech voice.
+
+    Pinpoint's voice scripts (``VoiceMessage.Body``, ``VoiceTemplate.Body``) are plain text, so
+    an SSML document is refused here rather than read out to someone tag by tag."""
+
+    message_id: str
+    """The pipeline's own id for the message, kept in the outbox."""
+    sender: str | None
+    """Origination number; None lets the provider choose where it can."""
+    recipient: str
+    """E.164, e.g. ``+14155550100``."""
+    body: str
+    language_code: str = "en-US"
+    voice_id: str | None = None
+    """An Amazon Polly voice (``Joanna``); None leaves the choice to the adapter."""
+
+    def __post_init__(self) -> None:
+        if not self.body.strip():
+            raise ValueError(f"voice message {self.message_id} has an empty script")
+        if _SSML.match(self.body):
+            raise ValueError(
+                f"voice message {self.message_id} is SSML; voice scripts are plain text"
+            )
 
 
 class Outcome(StrEnum):

@@ -17,10 +17,10 @@ from typing import Any, Generic, Literal, TypeVar
 
 import orjson
 
-from clarion.delivery.base import Email, Outcome, Result, Sms
+from clarion.delivery.base import Email, Outcome, Result, Sms, Voice
 
-Channel = Literal["email", "sms"]
-M = TypeVar("M", Email, Sms)
+Channel = Literal["email", "sms", "voice"]
+M = TypeVar("M", Email, Sms, Voice)
 
 
 def outbox_path(data_dir: Path, channel: Channel) -> Path:

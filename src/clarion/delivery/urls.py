@@ -1,4 +1,5 @@
-"""The adapter a configuration URL names (CLARION_EMAIL_URL, CLARION_SMS_URL).
+"""The adapter a configuration URL names (CLARION_EMAIL_URL, CLARION_SMS_URL and
+CLARION_VOICE_URL).
 
 E-mail:
 
@@ -15,7 +16,11 @@ SMS:
   optionally ``messaging_service_sid=MG…``; ``scheme=http`` only for loopback hosts.
 - ``sms-voice://REGION``: AWS End User Messaging SMS.
 
-Both: ``outbox:`` (the default) writes messages to DATA_DIR/outbox/ instead of sending them.
+Voice:
+
+- ``sms-voice://REGION``: AWS End User Messaging Voice.
+
+All: ``outbox:`` (the default) writes messages to DATA_DIR/outbox/ instead of sending them.
 The AWS ones take ``max_connections`` (default 10) and ``timeout`` too.
 
 A URL that is not one of these raises ValueError saying what is wrong, with any password
@@ -27,12 +32,13 @@ from __future__ import annotations
 import re
 import ssl
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
-from clarion.delivery.base import Adapter, Email, Sms
+from clarion.delivery.base import Adapter, Email, Sms, Voice
 from clarion.delivery.outbox import Outbox, outbox_path
 from clarion.delivery.ses import SesAdapter
-from clarion.delivery.sms_voice import SmsVoiceAdapter
+from clarion.delivery.sms_voice import SmsVoiceAdapter, VoiceMessageAdapter
 from clarion.delivery.smtp import SmtpAdapter, SmtpSettings
 from clarion.delivery.twilio import TwilioAdapter
 from clarion.urls import is_loopback
@@ -42,8 +48,10 @@ EMAIL_FORMS = (
     "ses://REGION or outbox:"
 )
 SMS_FORMS = "twilio://ACCOUNT_SID:AUTH_TOKEN@HOST[:PORT], sms-voice://REGION or outbox:"
+VOICE_FORMS = "sms-voice://REGION or outbox:"
 
 _REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
+A = TypeVar("A", SesAdapter, SmsVoiceAdapter, VoiceMessageAdapter)
 
 
 def email_adapter(url: str, *, data_dir: Path, aws_endpoint_url: str = "") -> Adapter[Email]:
@@ -51,13 +59,7 @@ def email_adapter(url: str, *, data_dir: Path, aws_endpoint_url: str = "") -> Ad
     if parts.scheme in ("smtp", "smtps"):
         return SmtpAdapter(_smtp_settings(parts, url))
     if parts.scheme == "ses":
-        options = _Options(parts, url, "e-mail", {"max_connections", "timeout"})
-        return SesAdapter(
-            _region(parts, url, "e-mail"),
-            aws_endpoint_url,
-            max_connections=options.count("max_connections", 10),
-            timeout=options.seconds("timeout", 30.0),
-        )
+        return _aws(SesAdapter, parts, url, "e-mail", aws_endpoint_url)
     if parts.scheme == "outbox":
         _bare_outbox(parts, url, "e-mail")
         return Outbox[Email](outbox_path(data_dir, "email"))
@@ -69,17 +71,21 @@ def sms_adapter(url: str, *, data_dir: Path, aws_endpoint_url: str = "") -> Adap
     if parts.scheme == "twilio":
         return _twilio(parts, url)
     if parts.scheme == "sms-voice":
-        options = _Options(parts, url, "SMS", {"max_connections", "timeout"})
-        return SmsVoiceAdapter(
-            _region(parts, url, "SMS"),
-            aws_endpoint_url,
-            max_connections=options.count("max_connections", 10),
-            timeout=options.seconds("timeout", 30.0),
-        )
+        return _aws(SmsVoiceAdapter, parts, url, "SMS", aws_endpoint_url)
     if parts.scheme == "outbox":
         _bare_outbox(parts, url, "SMS")
         return Outbox[Sms](outbox_path(data_dir, "sms"))
     raise ValueError(f"SMS URL {_redacted(url)!r} is not supported; use {SMS_FORMS}")
+
+
+def voice_adapter(url: str, *, data_dir: Path, aws_endpoint_url: str = "") -> Adapter[Voice]:
+    parts = _split(url, "voice")
+    if parts.scheme == "sms-voice":
+        return _aws(VoiceMessageAdapter, parts, url, "voice", aws_endpoint_url)
+    if parts.scheme == "outbox":
+        _bare_outbox(parts, url, "voice")
+        return Outbox[Voice](outbox_path(data_dir, "voice"))
+    raise ValueError(f"voice URL {_redacted(url)!r} is not supported; use {VOICE_FORMS}")
 
 
 class _Options:
@@ -205,6 +211,16 @@ def _twilio(parts: SplitResult, url: str) -> TwilioAdapter:
         account_sid,
         auth_token,
         messaging_service_sid=options.text("messaging_service_sid"),
+        max_connections=options.count("max_connections", 10),
+        timeout=options.seconds("timeout", 30.0),
+    )
+
+
+def _aws(kind: type[A], parts: SplitResult, url: str, channel: str, endpoint_url: str) -> A:
+    options = _Options(parts, url, channel, {"max_connections", "timeout"})
+    return kind(
+        _region(parts, url, channel),
+        endpoint_url,
         max_connections=options.count("max_connections", 10),
         timeout=options.seconds("timeout", 30.0),
     )
