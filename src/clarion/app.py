@@ -9,7 +9,7 @@ import anyio.to_thread
 import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
@@ -18,6 +18,7 @@ from clarion.api.pipeline import Pipeline
 from clarion.api.protocol import Protocol
 from clarion.core import Clarion
 from clarion.errors import PayloadTooLarge
+from clarion.messaging.tracking import CLICK_PATH, OPEN_PATH, PIXEL
 
 
 class PinpointEndpoint:
@@ -102,6 +103,20 @@ def build_app(clarion: Clarion) -> Starlette:
             return JSONResponse({"status": "unavailable", "store": "unreachable"}, 503)
         return JSONResponse({"status": "ok"})
 
+    async def opened(request: Request) -> Response:
+        """The tracking pixel of an e-mail: record the open, answer a transparent GIF."""
+        await anyio.to_thread.run_sync(clarion.engagement.opened, request.path_params["token"])
+        return Response(PIXEL, media_type="image/gif", headers={"Cache-Control": "no-store"})
+
+    async def clicked(request: Request) -> Response:
+        """A tracked link: record the click and send the reader on to where it led."""
+        target = await anyio.to_thread.run_sync(
+            clarion.engagement.clicked, request.path_params["token"]
+        )
+        if target is None:
+            return Response("Unknown link", status_code=404, media_type="text/plain")
+        return RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-store"})
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         clarion.exporter.start()
@@ -118,6 +133,8 @@ def build_app(clarion: Clarion) -> Starlette:
     return Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
+            Route(OPEN_PATH + "{token}", opened, methods=["GET"]),
+            Route(CLICK_PATH + "{token}", clicked, methods=["GET"]),
             Mount(
                 "/",
                 app=PinpointEndpoint(

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
         description="Where SMS goes: twilio://, sms-voice://REGION or outbox: "
         "(DATA_DIR/outbox/sms.jsonl).",
     )
+    voice_url: str = Field(
+        "outbox:",
+        description="Where voice messages go: sms-voice://REGION or outbox: "
+        "(DATA_DIR/outbox/voice.jsonl).",
+    )
     fcm_url: str = Field("", description="FCM HTTP v1 address; empty means Google's own.")
     apns_url: str = Field("", description="APNs address; empty means api.push.apple.com.")
     apns_sandbox_url: str = Field(

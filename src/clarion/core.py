@@ -14,7 +14,7 @@ from clarion.arns import Arns, Resource
 from clarion.channels.service import Channels
 from clarion.clock import Clock, iso, system_clock
 from clarion.config import Settings
-from clarion.delivery import Adapter, email_adapter, sms_adapter
+from clarion.delivery import Adapter, email_adapter, sms_adapter, voice_adapter
 from clarion.delivery.push import push_adapter
 from clarion.endpoints.service import Endpoints
 from clarion.errors import NotFound
@@ -25,6 +25,7 @@ from clarion.jobs.service import Jobs, JobWorker
 from clarion.keys import Keys
 from clarion.messaging.compose import PUSH_CHANNELS
 from clarion.messaging.dispatch import Dispatcher
+from clarion.messaging.engagement import Engagement
 from clarion.messaging.otp import Otp
 from clarion.messaging.service import Messages, RetryPolicy, RetryWorker
 from clarion.segments.service import Segments
@@ -38,6 +39,7 @@ from clarion.store.keys import KeyRepository
 from clarion.store.segments import SegmentRepository
 from clarion.store.tags import TagRepository
 from clarion.store.templates import TemplateRepository
+from clarion.store.tracking import TrackingRepository
 from clarion.streams.destinations import Destinations
 from clarion.streams.exporter import Exporter
 from clarion.streams.service import EventStreams
@@ -87,6 +89,15 @@ class Clarion:
         )
         self.jobs = Jobs(runs.repo, runs, self.segments, locations, self.now, self.now_ms)
         self.job_worker = JobWorker(self.jobs)
+        deliveries = DeliveryRepository(self.db)
+        self.engagement = Engagement(
+            self.db,
+            TrackingRepository(self.db),
+            deliveries,
+            self.events,
+            self.public_url,
+            self.now_ms,
+        )
         self.dispatcher = Dispatcher(
             self._adapter_for, self._channel_revision, timeout=settings.send_timeout_seconds
         )
@@ -94,7 +105,7 @@ class Clarion:
             self.db,
             self.endpoints,
             self.events,
-            DeliveryRepository(self.db),
+            deliveries,
             self.dispatcher,
             self._template_for,
             self._channel_for,
@@ -105,6 +116,7 @@ class Clarion:
                 settings.retry_max_seconds,
                 settings.retry_give_up_hours * 3600,
             ),
+            decorate=self.engagement.decorate,
         )
         self.retries = RetryWorker(self.messages)
         self.otp = Otp(self.db, self.messages, self.now_ms)
@@ -114,7 +126,7 @@ class Clarion:
         return self.settings.public_url or f"http://{self.settings.host}:{self.settings.port}"
 
     def _adapter_for(self, app_id: str, channel: str) -> Adapter[Any]:
-        """E-mail and SMS go where the settings say; push through the app's own channel
+        """E-mail, SMS and voice go where the settings say; push through the app's own channel
         credentials, to the provider addresses the settings may replace."""
         settings = self.settings
         if channel == "EMAIL":
@@ -126,6 +138,12 @@ class Clarion:
         if channel == "SMS":
             return sms_adapter(
                 settings.sms_url,
+                data_dir=settings.data_dir,
+                aws_endpoint_url=settings.aws_endpoint_url,
+            )
+        if channel == "VOICE":
+            return voice_adapter(
+                settings.voice_url,
                 data_dir=settings.data_dir,
                 aws_endpoint_url=settings.aws_endpoint_url,
             )

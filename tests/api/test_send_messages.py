@@ -5,6 +5,7 @@ delivery events in the application KPIs."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,10 +13,11 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.conftest import Server, start_server
+from tests.conftest import Server, signed_request, start_server
 from tests.delivery.conftest import Recorder, smtp_server
 from tests.delivery.test_fcm import Google, google, service_json
 
@@ -475,3 +477,42 @@ def test_push_through_fcm_with_the_apps_service_account(
     assert answer["EndpointResult"]["ann-phone"]["DeliveryStatus"] == "SUCCESSFUL"
     sent = [m["message"] for m in peer.sent if m["message"]["token"] == "fcm-registration-token-1"]
     assert sent and json.dumps(sent[-1]).count("Hi Ann") >= 1
+
+
+def test_open_and_click_tracking(
+    server: Server, pinpoint: Any, app: str, recorder: Recorder
+) -> None:
+    path = f"/clarion/v1/apps/{app}/email-tracking"
+    assert signed_request(server, "GET", path).json() == {"Opens": False, "Clicks": False}
+    turned_on = signed_request(server, "PUT", path, b'{"Opens": true, "Clicks": true}')
+    assert turned_on.json() == {"Opens": True, "Clicks": True}
+    assert signed_request(server, "PUT", path, b'{"Opens": 1}').status_code == 400
+    html = '<html><body><a href="https://shop.example.com/sale?x=1&amp;y=2">Sale</a></body></html>'
+    request = {
+        "MessageConfiguration": {
+            "EmailMessage": {
+                "SimpleEmail": {"Subject": {"Data": "Sale"}, "HtmlPart": {"Data": html}}
+            }
+        },
+        "Endpoints": {"ann": {}},
+    }
+    pinpoint.send_messages(ApplicationId=app, MessageRequest=request)
+    [mail] = received_by(recorder, "ann@example.org")
+    body = mail.get_body(("html",))
+    assert body is not None
+    received = body.get_content()
+    links = re.findall(r'href="https://clarion\.example\.com(/t/c/[^"]+)"', received)
+    pixels = re.findall(r'src="https://clarion\.example\.com(/t/o/[^"]+)"', received)
+    assert len(links) == 1 and len(pixels) == 1
+    assert "shop.example.com" not in received
+
+    pixel = httpx.get(server.url + pixels[0])
+    assert (pixel.status_code, pixel.headers["content-type"]) == (200, "image/gif")
+    click = httpx.get(server.url + links[0], follow_redirects=False)
+    assert click.status_code == 302
+    assert click.headers["location"] == "https://shop.example.com/sale?x=1&y=2"
+    forged = links[0][:-3] + ("AAA" if not links[0].endswith("AAA") else "BBB")
+    assert httpx.get(server.url + forged, follow_redirects=False).status_code == 404
+
+    assert kpi(pinpoint, app, "txn-emails-opened") == 1
+    assert kpi(pinpoint, app, "txn-emails-clicked") == 1

@@ -14,7 +14,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from clarion.delivery.base import Adapter, Email, Outcome, Result, Sms
+from clarion.delivery.base import Adapter, Email, Outcome, Result, Sms, Voice
 from clarion.delivery.push import Push
 from clarion.messaging.compose import PUSH_CHANNELS
 
@@ -38,6 +38,8 @@ def outgoing(channel: str, message: Mapping[str, Any]) -> Any:
         return Email(**{**message, "reply_to": tuple(message.get("reply_to") or ())})
     if channel == "SMS":
         return Sms(**message)
+    if channel == "VOICE":
+        return Voice(**message)
     if channel in PUSH_CHANNELS:
         return Push(**message)
     raise ValueError(f"Clarion cannot deliver {channel} messages")

@@ -80,6 +80,20 @@ def events(
     return [DeliveryEvent(f"{prefix}.failure", {**attributes, "feedback": _cut(detail)})]
 
 
+def engagement(kind: str, message: Mapping[str, Any], link: str | None = None) -> DeliveryEvent:
+    """``_email.open`` or ``_email.click`` (``kind`` "open" or "click") for a sent e-mail."""
+    attributes = {
+        "message_id": message.get("message_id", ""),
+        "from_address": _cut(message.get("sender") or ""),
+        "destination": _cut(message.get("recipient") or ""),
+        "subject": _cut(message.get("subject") or ""),
+        **(message.get("context") or {}),
+    }
+    if link is not None:
+        attributes["link"] = _cut(link)
+    return DeliveryEvent(f"_email.{kind}", attributes)
+
+
 def _email_events(
     message: Mapping[str, Any], outcome: str, detail: str, extra: dict[str, str]
 ) -> list[DeliveryEvent]:

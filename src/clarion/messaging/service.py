@@ -75,6 +75,7 @@ class Messages:
         now_ms: Callable[[], int],
         message_domain: str,
         retry: RetryPolicy,
+        decorate: Callable[[str, dict[str, Any]], dict[str, Any]],
     ) -> None:
         self.db = db
         self.endpoints = endpoints
@@ -86,6 +87,8 @@ class Messages:
         self.now_ms = now_ms
         self.message_domain = message_domain
         self.retry = retry
+        self.decorate = decorate
+        """Adds what the app asks of its outgoing e-mail (open and click tracking)."""
 
     # --- the API ------------------------------------------------------------------------
 
@@ -234,6 +237,8 @@ class Messages:
             message_id = f"{uuid.uuid4().hex}@{self.message_domain}"
             try:
                 item.message = compose(recipient, configuration, templates, sender, message_id)
+                if recipient.channel == "EMAIL":
+                    item.message = self.decorate(app_id, item.message)
             except CompositionError as error:
                 item.status = outcomes.Status(outcomes.PERMANENT_FAILURE, 400, str(error))
                 failed_renders.append((item, message_id))
@@ -357,31 +362,19 @@ class Messages:
         app_id: str,
         finals: Iterable[tuple[str | None, str, Mapping[str, Any], str, str]],
     ) -> None:
-        now = self.now_ms()
-        timestamp = (
-            datetime.fromtimestamp(now / 1000, UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z")
-        )
-        accepted = []
-        for endpoint_key, channel, message, outcome, detail in finals:
-            for event in outcomes.events(channel, message, outcome, detail, message.get("context")):
-                accepted.append(
-                    Accepted(
-                        endpoint_key or "",
-                        endpoint_key or "",
-                        f"{message.get('message_id', '')}/{event.event_type}",
-                        {
-                            "EventType": event.event_type,
-                            "Timestamp": timestamp,
-                            "Attributes": event.attributes,
-                            "Metrics": event.metrics,
-                        },
-                        now,
-                    )
+        record_events(
+            self.events,
+            conn,
+            app_id,
+            self.now_ms(),
+            [
+                (endpoint_key, f"{message.get('message_id', '')}/{event.event_type}", event)
+                for endpoint_key, channel, message, outcome, detail in finals
+                for event in outcomes.events(
+                    channel, message, outcome, detail, message.get("context")
                 )
-        if accepted:
-            self.events.record(conn, app_id, accepted)
+            ],
+        )
 
     # --- retries ------------------------------------------------------------------------
 
@@ -442,6 +435,43 @@ class Messages:
         if channel == "SMS":
             return Sender(sms_sender=settings.get("ShortCode") or settings.get("SenderId"))
         return Sender()
+
+
+def record_events(
+    events: Events,
+    conn: Any,
+    app_id: str,
+    now_ms: int,
+    items: Sequence[tuple[str | None, str, outcomes.DeliveryEvent]],
+) -> None:
+    """Delivery and engagement events, as (endpoint key, event id, event), into analytics and
+    the event streams, in the caller's transaction."""
+    if not items:
+        return
+    timestamp = (
+        datetime.fromtimestamp(now_ms / 1000, UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
+    )
+    events.record(
+        conn,
+        app_id,
+        [
+            Accepted(
+                endpoint_key or "",
+                endpoint_key or "",
+                event_id,
+                {
+                    "EventType": event.event_type,
+                    "Timestamp": timestamp,
+                    "Attributes": event.attributes,
+                    "Metrics": event.metrics,
+                },
+                now_ms,
+            )
+            for endpoint_key, event_id, event in items
+        ],
+    )
 
 
 def _sendable(message: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from clarion.store.schema import (
     daily_revenue,
     daily_sessions,
     deliveries,
+    email_tracking,
     endpoint_activity,
     endpoint_facets,
     endpoints,
@@ -60,6 +61,7 @@ _APP_TABLES = (
     channels,
     deliveries,
     otp_codes,
+    email_tracking,
 )
 
 _APP_EXISTS = sa.select(apps.c.seq).where(apps.c.id == sa.bindparam("app_id"))

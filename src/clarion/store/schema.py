@@ -354,6 +354,24 @@ otp_codes = sa.Table(
     sa.Column("attempts_left", sa.Integer, nullable=False),
 )
 
+# E-mail open and click tracking, off unless an app turns it on; the key that signs tracking
+# links is made once per installation and shared by every node through the store.
+
+email_tracking = sa.Table(
+    "email_tracking",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("opens", sa.Boolean, nullable=False),
+    sa.Column("clicks", sa.Boolean, nullable=False),
+)
+
+server_secrets = sa.Table(
+    "server_secrets",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.LargeBinary, nullable=False),
+)
+
 # --- Channels -------------------------------------------------------------------------------
 # One row per configured channel of an app. ``settings`` holds what Get*Channel answers;
 # ``credentials`` (keys, certificates, secrets) only the delivery layer reads, never a response.

@@ -49,6 +49,7 @@ def load() -> dict[str, Handler]:
         streams,
         tags,
         templates,
+        tracking,
     )
 
     return HANDLERS

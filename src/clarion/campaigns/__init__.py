@@ -1,0 +1,1 @@
+"""Campaigns: schedules, local-time waves, quiet time, A/B assignment, event triggers, limits."""

@@ -1,0 +1,100 @@
+"""E-mail engagement: tracking added to outgoing HTML for apps that turned it on, and the
+opens and clicks that come back through Clarion's public tracking URLs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from clarion.events.service import Events
+from clarion.messaging import outcomes
+from clarion.messaging.service import record_events
+from clarion.messaging.tracking import CLICK_PATH, OPEN_PATH, Signer, add_tracking
+from clarion.store.database import Database
+from clarion.store.deliveries import DeliveryRepository
+from clarion.store.tracking import TrackingRepository
+
+
+class Engagement:
+    def __init__(
+        self,
+        db: Database,
+        repo: TrackingRepository,
+        ledger: DeliveryRepository,
+        events: Events,
+        public_url: str,
+        now_ms: Callable[[], int],
+    ) -> None:
+        self.db = db
+        self.repo = repo
+        self.ledger = ledger
+        self.events = events
+        self.public_url = public_url.rstrip("/")
+        self.now_ms = now_ms
+        self._signer: Signer | None = None
+
+    @property
+    def signer(self) -> Signer:
+        if self._signer is None:
+            self._signer = Signer(self.repo.secret("email-tracking"))
+        return self._signer
+
+    def settings(self, app_id: str) -> dict[str, bool]:
+        opens, clicks = self.repo.get(app_id)
+        return {"Opens": opens, "Clicks": clicks}
+
+    def update(self, app_id: str, opens: bool, clicks: bool) -> dict[str, bool]:
+        self.repo.put(app_id, opens, clicks)
+        return self.settings(app_id)
+
+    def decorate(self, app_id: str, message: dict[str, Any]) -> dict[str, Any]:
+        """The e-mail with tracking links and pixel, if the app tracks and it has HTML."""
+        if not message.get("html"):
+            return message
+        opens, clicks = self.repo.get(app_id)
+        if not opens and not clicks:
+            return message
+        message_id = message["message_id"]
+
+        def link(url: str) -> str:
+            return f"{self.public_url}{CLICK_PATH}{self.signer.token({'m': message_id, 'u': url})}"
+
+        pixel = f"{self.public_url}{OPEN_PATH}{self.signer.token({'m': message_id})}.gif"
+        html = add_tracking(
+            message["html"], pixel_url=pixel if opens else None, link_url=link if clicks else None
+        )
+        return {**message, "html": html}
+
+    def opened(self, token: str) -> None:
+        payload = self.signer.read(token.removesuffix(".gif"))
+        if payload and "m" in payload:
+            self._record(payload["m"], "open", None)
+
+    def clicked(self, token: str) -> str | None:
+        """Where the link leads, after recording the click; None for a token not ours."""
+        payload = self.signer.read(token)
+        if not payload or "u" not in payload or "m" not in payload:
+            return None
+        self._record(payload["m"], "click", payload["u"])
+        return payload["u"]
+
+    def _record(self, message_id: str, kind: str, link: str | None) -> None:
+        delivery = self.ledger.get(message_id)
+        if delivery is None:
+            return
+        event = outcomes.engagement(kind, delivery.message, link)
+        with self.db.write() as conn:
+            record_events(
+                self.events,
+                conn,
+                delivery.app_id,
+                self.now_ms(),
+                [
+                    (
+                        delivery.endpoint_key,
+                        f"{message_id}/{event.event_type}/{uuid.uuid4().hex}",
+                        event,
+                    )
+                ],
+            )
