@@ -17,7 +17,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.conftest import Server, signed_request, start_server
+from tests.conftest import Server, free_port, signed_request, start_server
 from tests.delivery.conftest import Recorder, smtp_server
 from tests.delivery.test_fcm import Google, google, service_json
 
@@ -516,3 +516,43 @@ def test_open_and_click_tracking(
 
     assert kpi(pinpoint, app, "txn-emails-opened") == 1
     assert kpi(pinpoint, app, "txn-emails-clicked") == 1
+
+
+def test_a_mail_server_that_is_down_delays_messages_and_loses_none(tmp_path: Path) -> None:
+    """Nothing listens on the SMTP port at first: every message is a temporary failure, waits
+    in the ledger, and arrives once (and only once) after the server comes up."""
+    port = free_port()
+    server = start_server(
+        tmp_path / "data",
+        None,
+        CLARION_EMAIL_URL=f"smtp://127.0.0.1:{port}",
+        CLARION_RETRY_BASE_SECONDS="0.2",
+        CLARION_RETRY_MAX_SECONDS="1",
+    )
+    try:
+        pinpoint = server.client()
+        app_id = pinpoint.create_app(CreateApplicationRequest={"Name": "down"})[
+            "ApplicationResponse"
+        ]["Id"]
+        pinpoint.update_email_channel(
+            ApplicationId=app_id,
+            EmailChannelRequest={"FromAddress": "news@example.com", "Identity": IDENTITY},
+        )
+        addresses = {f"r{n}@example.org": {"ChannelType": "EMAIL"} for n in range(20)}
+        result = pinpoint.send_messages(
+            ApplicationId=app_id, MessageRequest=email_request(Addresses=addresses)
+        )["MessageResponse"]["Result"]
+        assert {r["DeliveryStatus"] for r in result.values()} == {"TEMPORARY_FAILURE"}
+        time.sleep(3)
+        recorder = Recorder()
+        with smtp_server(recorder, port):
+            deadline = time.monotonic() + 30
+            while len(recorder.received) < len(addresses):
+                assert time.monotonic() < deadline, len(recorder.received)
+                time.sleep(0.1)
+            time.sleep(2)
+        ids = sorted(r.message()["Message-ID"] for r in recorder.received)
+        assert ids == sorted(f"<{r['MessageId']}>" for r in result.values())
+        assert kpi(pinpoint, app_id, "txn-emails-delivered") == len(addresses)
+    finally:
+        server.stop()

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from clarion.delivery.base import Result
 from clarion.endpoints import rules as endpoint_rules
 from clarion.endpoints.service import Endpoints
 from clarion.errors import BadRequest, NotFound
@@ -113,8 +114,13 @@ class Messages:
                 f"at most {MAX_RECIPIENTS} can be sent to in one request"
             )
         work = [self._address(address, cfg) for address, cfg in addresses.items()]
+        stored = self.endpoints.repo.get_many(
+            app_id, [endpoint_rules.endpoint_id_key(i) for i in endpoint_configs]
+        )
         endpoint_work = [
-            self._endpoint(app_id, endpoint_id, cfg)
+            self._endpoint_work(
+                endpoint_id, cfg, stored.get(endpoint_rules.endpoint_id_key(endpoint_id))
+            )
             for endpoint_id, cfg in endpoint_configs.items()
         ]
         self._deliver(app_id, request, [*endpoint_work, *work], sensitive)
@@ -139,7 +145,7 @@ class Messages:
         for user_id, cfg in users.items():
             found = self.endpoints.repo.for_user(app_id, user_id)
             per_user[user_id] = [
-                self._endpoint_work(app_id, stored.document.get("Id", stored.key), cfg, stored)
+                self._endpoint_work(stored.document.get("Id", stored.key), cfg, stored)
                 for stored in found
             ]
         total = sum(len(w) for w in per_user.values())
@@ -167,13 +173,7 @@ class Messages:
         endpoint = {"Address": address, "ChannelType": channel}
         return _Work(address, Recipient(address, channel, endpoint, cfg), None)
 
-    def _endpoint(self, app_id: str, endpoint_id: str, cfg: Mapping[str, Any]) -> _Work:
-        stored = self.endpoints.repo.get(app_id, endpoint_rules.endpoint_id_key(endpoint_id))
-        return self._endpoint_work(app_id, endpoint_id, cfg, stored)
-
-    def _endpoint_work(
-        self, app_id: str, endpoint_id: str, cfg: Mapping[str, Any], stored: Any
-    ) -> _Work:
+    def _endpoint_work(self, endpoint_id: str, cfg: Mapping[str, Any], stored: Any) -> _Work:
         if stored is None:
             return _Work(
                 endpoint_id,
@@ -214,13 +214,16 @@ class Messages:
         templates = self._templates(request.get("TemplateConfiguration") or {})
         context = {k: str(v) for k, v in (request.get("Context") or {}).items()}
         senders: dict[str, Sender] = {}
+        refusals: dict[str, str | None] = {}
         seen: set[tuple[str, str]] = set()
         failed_renders: list[tuple[_Work, str]] = []
         for item in work:
             if item.status is not None or item.recipient is None:
                 continue
             recipient = item.recipient
-            blocked = self._channel_refusal(app_id, recipient.channel)
+            if recipient.channel not in refusals:
+                refusals[recipient.channel] = self._channel_refusal(app_id, recipient.channel)
+            blocked = refusals[recipient.channel]
             if blocked:
                 item.status = outcomes.Status(outcomes.PERMANENT_FAILURE, 400, blocked)
                 continue
@@ -292,69 +295,70 @@ class Messages:
             ]
         )
         with self.db.write() as conn:
-            for item, result in zip(sending, results, strict=True):
-                item.status = self._settle(
-                    conn,
-                    app_id,
-                    item.endpoint_key,
-                    item.recipient.channel if item.recipient else "",
-                    item.message or {},
-                    result,
-                    attempts=1,
-                )
+            statuses = self._settle(
+                conn,
+                lambda _: app_id,
+                [
+                    (item.endpoint_key, item.recipient.channel, item.message, 1, None)
+                    for item in sending
+                    if item.recipient and item.message
+                ],
+                results,
+            )
+        for item, status in zip(sending, statuses, strict=True):
+            item.status = status
 
     def _settle(
         self,
         conn: Any,
-        app_id: str,
-        endpoint_key: str | None,
-        channel: str,
-        message: Mapping[str, Any],
-        result: Any,
-        attempts: int,
-        created_ms: int | None = None,
-    ) -> outcomes.Status:
-        """Store an attempt's outcome, its events if it is final, and when to try again."""
-        status = outcomes.status(result)
+        app_id_of: Callable[[int], str],
+        tried: Sequence[tuple[str | None, str, Mapping[str, Any], int, int | None]],
+        results: Sequence[Result],
+    ) -> list[outcomes.Status]:
+        """Store attempts' outcomes, the events of the final ones, and when to try the others
+        again, in one transaction. ``tried`` holds (endpoint key, channel, message, attempts,
+        created_ms or None for a first attempt)."""
         now = self.now_ms()
-        message_id = message["message_id"]
-        if status.delivery_status == outcomes.TEMPORARY_FAILURE:
-            too_old = (
-                created_ms is not None and now - created_ms > self.retry.give_up_after_s * 1000
+        statuses: list[outcomes.Status] = []
+        updates: list[dict[str, Any]] = []
+        finals: dict[str, list[tuple[str | None, str, Mapping[str, Any], str, str]]] = {}
+        for index, ((endpoint_key, channel, message, attempts, created_ms), result) in enumerate(
+            zip(tried, results, strict=True)
+        ):
+            status = outcomes.status(result)
+            statuses.append(status)
+            update: dict[str, Any] = {
+                "message_id": message["message_id"],
+                "status": status.delivery_status,
+                "status_code": status.status_code,
+                "detail": status.message,
+                "next_attempt_ms": 0,
+                "message": _kept(message),
+            }
+            outcome, detail = status.delivery_status, result.detail
+            if outcome == outcomes.TEMPORARY_FAILURE:
+                age = 0 if created_ms is None else now - created_ms
+                if age <= self.retry.give_up_after_s * 1000:
+                    wait = outcomes.backoff_ms(attempts, self.retry.base_s, self.retry.most_s)
+                    updates.append(
+                        {
+                            **update,
+                            "status": PENDING,
+                            "next_attempt_ms": now + wait,
+                            "message": None,
+                        }
+                    )
+                    continue
+                outcome, detail = "GAVE_UP", status.message
+                update |= {"status": outcomes.PERMANENT_FAILURE, "detail": f"gave up: {detail}"}
+            updates.append(update)
+            finals.setdefault(app_id_of(index), []).append(
+                (endpoint_key, channel, message, outcome, detail)
             )
-            if not too_old:
-                wait = outcomes.backoff_ms(attempts, self.retry.base_s, self.retry.most_s)
-                self.ledger.record(
-                    conn,
-                    message_id,
-                    status=PENDING,
-                    status_code=status.status_code,
-                    detail=status.message,
-                    next_attempt_ms=now + wait,
-                )
-                return status
-            self.ledger.record(
-                conn,
-                message_id,
-                status=outcomes.PERMANENT_FAILURE,
-                status_code=status.status_code,
-                detail=f"gave up: {status.message}",
-            )
-            self._record_events(
-                conn, app_id, [(endpoint_key, channel, message, "GAVE_UP", status.message)]
-            )
-            return status
-        self.ledger.record(
-            conn,
-            message_id,
-            status=status.delivery_status,
-            status_code=status.status_code,
-            detail=status.message,
-        )
-        self._record_events(
-            conn, app_id, [(endpoint_key, channel, message, status.delivery_status, result.detail)]
-        )
-        return status
+        self.ledger.record_many(conn, updates)
+        for app_id, items in finals.items():
+            self._record_events(conn, app_id, items)
+        return statuses
 
     def _record_events(
         self,
@@ -390,17 +394,12 @@ class Messages:
             [Attempt(d.app_id, d.channel, _sendable(d.message)) for d in due]
         )
         with self.db.write() as conn:
-            for delivery, result in zip(due, results, strict=True):
-                self._settle(
-                    conn,
-                    delivery.app_id,
-                    delivery.endpoint_key,
-                    delivery.channel,
-                    delivery.message,
-                    result,
-                    delivery.attempts + 1,
-                    delivery.created_ms,
-                )
+            self._settle(
+                conn,
+                lambda index: due[index].app_id,
+                [(d.endpoint_key, d.channel, d.message, d.attempts + 1, d.created_ms) for d in due],
+                results,
+            )
         return len(due)
 
     # --- helpers ------------------------------------------------------------------------

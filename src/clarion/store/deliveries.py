@@ -14,6 +14,20 @@ from clarion.store.schema import deliveries
 
 PENDING = "PENDING"
 
+_OUTCOME = {
+    "status": sa.bindparam("status"),
+    "status_code": sa.bindparam("status_code"),
+    "detail": sa.bindparam("detail"),
+    "next_attempt_ms": sa.bindparam("next_attempt_ms"),
+    "attempts": deliveries.c.attempts + 1,
+    "lease_until_ms": 0,
+}
+_ONE = deliveries.c.message_id == sa.bindparam("key")
+_RECORD = deliveries.update().where(_ONE).values(**_OUTCOME)
+_RECORD_AND_REPLACE = (
+    deliveries.update().where(_ONE).values(**_OUTCOME, message=sa.bindparam("message"))
+)
+
 
 @dataclass(frozen=True)
 class Delivery:
@@ -55,32 +69,23 @@ class DeliveryRepository:
         if rows:
             conn.execute(deliveries.insert(), [dict(row) for row in rows])
 
-    def record(
-        self,
-        conn: Connection,
-        message_id: str,
-        *,
-        status: str,
-        status_code: int,
-        detail: str,
-        next_attempt_ms: int = 0,
-        message: Mapping[str, Any] | None = None,
-    ) -> None:
-        """The outcome of an attempt; the lease is let go so a due retry can be claimed.
-        ``message``, when given, replaces the stored message."""
-        values: dict[str, Any] = {
-            "status": status,
-            "status_code": status_code,
-            "detail": detail[:2000],
-            "attempts": deliveries.c.attempts + 1,
-            "next_attempt_ms": next_attempt_ms,
-            "lease_until_ms": 0,
-        }
-        if message is not None:
-            values["message"] = dict(message)
-        conn.execute(
-            deliveries.update().where(deliveries.c.message_id == message_id).values(**values)
-        )
+    def record_many(self, conn: Connection, outcomes: Sequence[Mapping[str, Any]]) -> None:
+        """Attempts' outcomes (message_id, status, status_code, detail, next_attempt_ms, and
+        message: None to keep the stored one), in the caller's transaction; leases are let go
+        so due retries can be claimed."""
+        fields = ("status", "status_code", "next_attempt_ms")
+        keep: list[dict[str, Any]] = []
+        replace: list[dict[str, Any]] = []
+        for outcome in outcomes:
+            row = {name: outcome[name] for name in fields}
+            row |= {"detail": outcome["detail"][:2000], "key": outcome["message_id"]}
+            if outcome.get("message") is None:
+                keep.append(row)
+            else:
+                replace.append({**row, "message": dict(outcome["message"])})
+        for rows, statement in ((keep, _RECORD), (replace, _RECORD_AND_REPLACE)):
+            if rows:
+                conn.execute(statement, rows)
 
     def claim_due(self, now_ms: int, until_ms: int, limit: int) -> list[Delivery]:
         """PENDING messages whose next try is due and that nobody holds, leased to the caller."""

@@ -88,6 +88,12 @@ class EndpointRepository:
             row = conn.execute(_ONE_ENDPOINT, {"app_id": app_id, "key": key}).first()
         return _stored(row) if row else None
 
+    def get_many(self, app_id: str, keys: Iterable[str]) -> dict[str, StoredEndpoint]:
+        """The endpoints among ``keys`` that exist, by key, in one query."""
+        with self.db.read() as conn:
+            rows = conn.execute(_SOME_ENDPOINTS, {"app_id": app_id, "keys": list(keys)})
+            return {row.endpoint_id: _stored(row) for row in rows}
+
     def for_user(self, app_id: str, user_id: str) -> list[StoredEndpoint]:
         with self.db.read() as conn:
             return _for_user(conn, app_id, user_id)
