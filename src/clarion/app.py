@@ -123,7 +123,9 @@ def build_app(clarion: Clarion) -> Starlette:
         clarion.job_worker.start()
         clarion.dispatcher.start()
         clarion.retries.start()
+        clarion.engine.start()
         yield
+        clarion.engine.stop()
         clarion.retries.stop()
         clarion.dispatcher.stop()
         clarion.job_worker.stop()

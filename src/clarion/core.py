@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from clarion.apps import Apps
 from clarion.arns import Arns, Resource
+from clarion.campaigns.service import Campaigns
+from clarion.campaigns.engine import CampaignEngine
 from clarion.channels.service import Channels
 from clarion.clock import Clock, iso, system_clock
 from clarion.config import Settings
@@ -30,12 +32,14 @@ from clarion.messaging.otp import Otp
 from clarion.messaging.service import Messages, RetryPolicy, RetryWorker
 from clarion.segments.service import Segments
 from clarion.store.apps import AppRepository
+from clarion.store.campaigns import CampaignRepository
 from clarion.store.channels import ChannelRepository
 from clarion.store.database import Database
 from clarion.store.deliveries import DeliveryRepository
 from clarion.store.endpoints import EndpointRepository
 from clarion.store.jobs import JobRepository
 from clarion.store.keys import KeyRepository
+from clarion.store.runs import RunRepository
 from clarion.store.segments import SegmentRepository
 from clarion.store.tags import TagRepository
 from clarion.store.templates import TemplateRepository
@@ -61,6 +65,14 @@ class Clarion:
             SegmentRepository(self.db), self.tags, self.arns, self.now, self.now_ms
         )
         self.templates = Templates(TemplateRepository(self.db), self.tags, self.arns, self.now)
+        self.campaigns = Campaigns(
+            CampaignRepository(self.db),
+            self.segments,
+            self.tags,
+            self.arns,
+            self._template_for,
+            clock,
+        )
         self.events = Events(self.db, self.endpoints, self.now_ms)
         self.channels = Channels(ChannelRepository(self.db), self.now)
         destinations = Destinations(
@@ -120,6 +132,15 @@ class Clarion:
         )
         self.retries = RetryWorker(self.messages)
         self.otp = Otp(self.db, self.messages, self.now_ms)
+        self.engine = CampaignEngine(
+            self.db,
+            RunRepository(self.db),
+            self.segments,
+            self.messages,
+            deliveries,
+            lambda app_id: self.apps.record(app_id).settings,
+            clock,
+        )
 
     @property
     def public_url(self) -> str:
@@ -186,11 +207,13 @@ class Clarion:
         self.db.dispose()
 
     def _resource_exists(self, resource: Resource) -> bool:
-        """Apps, segments and templates exist so far; campaigns and journeys come later."""
+        """Apps, segments, campaigns and templates exist so far; journeys come later."""
         if resource.kind == "app":
             return self.apps.repo.exists(resource.resource_id)
         if resource.kind == "segment" and resource.app_id is not None:
             return self.segments.exists(resource.app_id, resource.resource_id)
+        if resource.kind == "campaign" and resource.app_id is not None:
+            return self.campaigns.exists(resource.app_id, resource.resource_id)
         if resource.kind == "template":
             name, _, template_type = resource.resource_id.partition("/")
             return self.templates.exists(name, template_type)

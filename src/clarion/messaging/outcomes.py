@@ -69,6 +69,33 @@ def events(
     """Delivery events for a message's final outcome (``outcome`` one of SUCCESSFUL,
     PERMANENT_FAILURE, OPT_OUT, "GAVE_UP" after retries ran out, "RENDERING_FAILURE")."""
     extra = dict(extra or {})
+    found = _channel_events(channel, message, outcome, detail, extra)
+    if "campaign_id" in extra:
+        found.append(campaign_send(channel, extra, _SEND_STATUS.get(outcome, "FAILURE")))
+    return found
+
+
+def campaign_send(channel: str, context: Mapping[str, str], send_status: str) -> DeliveryEvent:
+    """``_campaign.send``: one per endpoint a campaign run reached or left out, with why
+    (``campaign_send_status`` SUCCESS, FAILURE, OPT_OUT, QUIET_TIME, DAILY_CAP, HOLDOUT…)."""
+    return DeliveryEvent(
+        "_campaign.send",
+        {**context, "delivery_type": channel, "campaign_send_status": send_status},
+    )
+
+
+_SEND_STATUS = {
+    SUCCESSFUL: "SUCCESS",
+    PERMANENT_FAILURE: "FAILURE",
+    OPT_OUT: "OPT_OUT",
+    "GAVE_UP": "TIMEOUT",
+    "RENDERING_FAILURE": "FAILURE",
+}
+
+
+def _channel_events(
+    channel: str, message: Mapping[str, Any], outcome: str, detail: str, extra: dict[str, str]
+) -> list[DeliveryEvent]:
     if channel == "EMAIL":
         return _email_events(message, outcome, detail, extra)
     if channel == "SMS":

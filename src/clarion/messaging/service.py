@@ -61,6 +61,7 @@ class _Work:
     endpoint_key: str | None
     status: outcomes.Status | None = None
     message: dict[str, Any] | None = None
+    source_key: str | None = None
 
 
 class Messages:
@@ -207,8 +208,29 @@ class Messages:
 
     # --- the loop -----------------------------------------------------------------------
 
+    def deliver_campaign(
+        self,
+        app_id: str,
+        campaign_id: str,
+        items: Sequence[tuple[Recipient, str, str]],
+        request: Mapping[str, Any],
+        context: Mapping[str, str],
+    ) -> list[str | None]:
+        """A campaign's messages to (recipient, endpoint key, source key) items: the same loop
+        as SendMessages, except that an item whose source key the ledger already holds (a
+        resumed run) is left to the ledger and answers None. Returns each DeliveryStatus."""
+        work = [_Work(key, recipient, key, source_key=source) for recipient, key, source in items]
+        self._deliver(app_id, {**request, "Context": context}, work, False, campaign_id=campaign_id)
+        return [None if w.status is None else w.status.delivery_status for w in work]
+
     def _deliver(
-        self, app_id: str, request: Mapping[str, Any], work: Sequence[_Work], sensitive: bool
+        self,
+        app_id: str,
+        request: Mapping[str, Any],
+        work: Sequence[_Work],
+        sensitive: bool,
+        *,
+        campaign_id: str | None = None,
     ) -> None:
         configuration = request.get("MessageConfiguration") or {}
         templates = self._templates(request.get("TemplateConfiguration") or {})
@@ -248,17 +270,25 @@ class Messages:
         sending = [item for item in work if item.message is not None]
         now = self.now_ms()
         with self.db.write() as conn:
+            known = self.ledger.known_sources(
+                conn, [item.source_key for item in sending if item.source_key]
+            )
+            if known:
+                for item in sending:
+                    if item.source_key in known:
+                        item.message = None
+                sending = [item for item in sending if item.message is not None]
             self.ledger.add(
                 conn,
                 [
                     {
                         "app_id": app_id,
                         "message_id": item.message["message_id"],
-                        "source_key": None,
+                        "source_key": item.source_key,
                         "channel": item.recipient.channel,
                         "address": item.recipient.address,
                         "endpoint_key": item.endpoint_key,
-                        "campaign_id": None,
+                        "campaign_id": campaign_id,
                         "message": {**item.message, "context": context, "sensitive": sensitive},
                         "status": PENDING,
                         "attempts": 0,

@@ -12,6 +12,9 @@ from clarion.store.database import Database
 from clarion.store.schema import (
     apps,
     attribute_names,
+    campaign_runs,
+    campaign_versions,
+    campaigns,
     channels,
     daily_active,
     daily_attributes,
@@ -38,6 +41,9 @@ from clarion.store.schema import (
 )
 
 _APP_TABLES = (
+    campaigns,
+    campaign_versions,
+    campaign_runs,
     segments,
     segment_versions,
     segment_members,

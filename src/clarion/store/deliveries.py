@@ -13,6 +13,9 @@ from clarion.store.database import Database
 from clarion.store.schema import deliveries
 
 PENDING = "PENDING"
+HOLDOUT = "HOLDOUT"
+NOT_SENT = (HOLDOUT, "OPT_OUT")
+"""Ledger states of messages that never went out: they count against no limit."""
 
 _OUTCOME = {
     "status": sa.bindparam("status"),
@@ -86,6 +89,42 @@ class DeliveryRepository:
         for rows, statement in ((keep, _RECORD), (replace, _RECORD_AND_REPLACE)):
             if rows:
                 conn.execute(statement, rows)
+
+    def known_sources(self, conn: Connection, keys: Sequence[str]) -> set[str]:
+        """Which of these source keys the ledger already holds (a resumed campaign run)."""
+        if not keys:
+            return set()
+        rows = conn.execute(
+            sa.select(deliveries.c.source_key).where(deliveries.c.source_key.in_(list(keys)))
+        )
+        return {row[0] for row in rows}
+
+    def counts(
+        self,
+        conn: Connection,
+        app_id: str,
+        keys: Sequence[str],
+        *,
+        since_ms: int = 0,
+        campaign_id: str | None = None,
+    ) -> dict[str, int]:
+        """Messages made for each endpoint (of one campaign, or of all), since a moment: what
+        the Daily and Total limits count."""
+        if not keys:
+            return {}
+        query = (
+            sa.select(deliveries.c.endpoint_key, sa.func.count())
+            .where(
+                deliveries.c.app_id == app_id,
+                deliveries.c.endpoint_key.in_(list(keys)),
+                deliveries.c.created_ms >= since_ms,
+                deliveries.c.status.not_in(NOT_SENT),
+            )
+            .group_by(deliveries.c.endpoint_key)
+        )
+        if campaign_id is not None:
+            query = query.where(deliveries.c.campaign_id == campaign_id)
+        return {row[0]: row[1] for row in conn.execute(query)}
 
     def claim_due(self, now_ms: int, until_ms: int, limit: int) -> list[Delivery]:
         """PENDING messages whose next try is due and that nobody holds, leased to the caller."""

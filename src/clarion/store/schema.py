@@ -337,6 +337,7 @@ deliveries = sa.Table(
     sa.Column("next_attempt_ms", sa.BigInteger, nullable=False),
     sa.Column("lease_until_ms", sa.BigInteger, nullable=False),
     sa.Index("ix_deliveries_due", "status", "next_attempt_ms"),
+    sa.Index("ix_deliveries_endpoint", "app_id", "endpoint_key", "created_ms"),
 )
 
 # One-time passwords of SendOTPMessage: only a salted hash of each code is kept, until it is
@@ -417,4 +418,62 @@ template_versions = sa.Table(
     sa.Column("last_modified_date", sa.String(32), nullable=False),
     sa.Column("revision", sa.String(32), nullable=False),
     sa.Column("document", Json, nullable=False),
+)
+
+# --- Campaigns ------------------------------------------------------------------------------
+# Each UpdateCampaign writes a new version; the campaign row points at the latest and holds
+# the state Pinpoint reports (SCHEDULED, EXECUTING, PENDING_NEXT_RUN, COMPLETED, PAUSED…).
+
+campaigns = sa.Table(
+    "campaigns",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("app_id", sa.String(64), nullable=False),
+    sa.Column("id", sa.String(64), nullable=False),
+    sa.Column("creation_date", sa.String(32), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.UniqueConstraint("app_id", "id"),
+)
+
+campaign_versions = sa.Table(
+    "campaign_versions",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("campaign_id", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("last_modified_date", sa.String(32), nullable=False),
+    sa.Column("definition", Json, nullable=False),
+)
+
+# One row per run of a campaign and treatment: Pinpoint's "activities". ``scheduled_ms`` is the
+# run's nominal start, ``due_ms`` when the engine first looks at it (earlier for a local-time
+# run, whose first time zones reach the run's wall-clock time up to 14 hours before UTC does);
+# ``position`` is where a resumed run carries on; whoever holds the lease works on the run.
+
+campaign_runs = sa.Table(
+    "campaign_runs",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("app_id", sa.String(64), nullable=False),
+    sa.Column("campaign_id", sa.String(64), nullable=False),
+    sa.Column("id", sa.String(64), nullable=False),
+    sa.Column("treatment_id", sa.String(16), nullable=False),
+    sa.Column("campaign_version", sa.Integer, nullable=False),
+    sa.Column("scheduled_ms", sa.BigInteger, nullable=False),
+    sa.Column("due_ms", sa.BigInteger, nullable=False),
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.Column("result", sa.String(32), nullable=True),
+    sa.Column("start", sa.String(32), nullable=True),
+    sa.Column("end", sa.String(32), nullable=True),
+    sa.Column("total_endpoint_count", sa.Integer, nullable=False),
+    sa.Column("successful_endpoint_count", sa.Integer, nullable=False),
+    sa.Column("timezones_total_count", sa.Integer, nullable=False),
+    sa.Column("timezones_completed_count", sa.Integer, nullable=False),
+    sa.Column("metrics", Json, nullable=False),
+    sa.Column("position", Json, nullable=False),
+    sa.Column("lease_until_ms", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("app_id", "id"),
+    sa.UniqueConstraint("app_id", "campaign_id", "scheduled_ms", "treatment_id"),
+    sa.Index("ix_campaign_runs_state", "state", "due_ms"),
 )

@@ -1,0 +1,513 @@
+"""The campaign engine: plans each campaign's runs on time and works through them.
+
+One loop, every node: ``plan`` turns schedules into PENDING runs (one per treatment and
+moment, stored once however many nodes plan), ``work`` claims due runs by lease and runs
+them. A run walks the segment's members in storage order, 500 at a time: each endpoint is
+assigned its treatment (or the holdout) by a stable hash, checked against opt-out, quiet time
+and limits, and handed to the sending loop, whose ledger keys the message by (run, endpoint)
+so a run resumed after a crash never makes a message twice. The run's position commits after
+each batch. A local-time run goes in waves: each pass sends to the endpoints whose own time
+zone has reached the run's wall-clock time, and the run sleeps (its lease) until the next wave.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from clarion.campaigns import limits as campaign_limits
+from clarion.campaigns.messages import direct_configuration, targets
+from clarion.campaigns.quiet import effective_quiet_time, in_quiet_time
+from clarion.campaigns.schedule import Schedule, local_send_time, parse_schedule, run_times
+from clarion.campaigns.treatments import assign, treatment_sizes
+from clarion.clock import iso
+from clarion.errors import ClarionError
+from clarion.messaging import outcomes
+from clarion.messaging.compose import Recipient
+from clarion.messaging.service import Messages, record_events
+from clarion.segments.service import Segments
+from clarion.store.database import Database
+from clarion.store.deliveries import DeliveryRepository
+from clarion.store.endpoints import StoredEndpoint
+from clarion.store.runs import LiveCampaign, Run, RunRepository
+from clarion.store.schema import endpoints
+
+log = logging.getLogger("clarion.campaigns")
+
+BATCH = 500
+LEASE_MS = 30_000
+LOCAL_LEAD = timedelta(hours=14)
+"""How far ahead of UTC the first time zone (UTC+14) reaches a local-time run's wall clock."""
+HOOK_TIMEOUT_S = 10.0
+TREATMENT_MEMBERS = ("MessageConfiguration", "TemplateConfiguration", "CustomDeliveryConfiguration")
+
+
+@dataclass(frozen=True)
+class Treatment:
+    """One treatment of a campaign version as a run sends it."""
+
+    index: int
+    definition: Mapping[str, Any]
+    """The campaign's members with the treatment's own in their place."""
+    schedule: Schedule
+
+
+def treatments(definition: Mapping[str, Any]) -> list[Treatment]:
+    """The default treatment (0) and each AdditionalTreatments[i] (i + 1)."""
+    found = [Treatment(0, definition, parse_schedule(definition["Schedule"]))]
+    for index, extra in enumerate(definition.get("AdditionalTreatments") or [], start=1):
+        merged = {**definition, **{k: extra[k] for k in TREATMENT_MEMBERS if k in extra}}
+        if extra.get("Schedule"):
+            merged["Schedule"] = extra["Schedule"]
+        found.append(Treatment(index, merged, parse_schedule(merged["Schedule"])))
+    return found
+
+
+class CampaignEngine:
+    def __init__(
+        self,
+        db: Database,
+        runs: RunRepository,
+        segments: Segments,
+        messages: Messages,
+        ledger: DeliveryRepository,
+        app_settings: Callable[[str], Mapping[str, Any]],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.db = db
+        self.runs = runs
+        self.segments = segments
+        self.messages = messages
+        self.ledger = ledger
+        self.app_settings = app_settings
+        self.clock = clock
+        self.stopping = threading.Event()
+
+    def now_ms(self) -> int:
+        return int(self.clock().timestamp() * 1000)
+
+    # --- planning -----------------------------------------------------------------------
+
+    def plan(self) -> int:
+        """Store the runs that have come due; move campaigns whose runs are all done on."""
+        now = self.clock()
+        planned = 0
+        for campaign in self.runs.live():
+            try:
+                planned += self._plan_campaign(campaign, now)
+            except (ClarionError, ValueError) as error:
+                log.warning("campaign %s cannot be planned: %s", campaign.id, error)
+                self.runs.set_state(campaign.app_id, campaign.id, "INVALID")
+        return planned
+
+    def _plan_campaign(self, campaign: LiveCampaign, now: datetime) -> int:
+        created = datetime.fromisoformat(campaign.creation_date.replace("Z", "+00:00"))
+        rows = []
+        future = False
+        for treatment in treatments(campaign.definition):
+            schedule = treatment.schedule
+            if schedule.triggered:
+                future = schedule.end is None or schedule.end > now
+                continue
+            last = self.runs.last_scheduled(campaign.app_id, campaign.id, str(treatment.index))
+            after = (
+                datetime.fromtimestamp(last / 1000, UTC)
+                if last is not None
+                else created - timedelta(milliseconds=1)
+            )
+            lead = LOCAL_LEAD if schedule.is_local_time else timedelta(0)
+            for moment in run_times(schedule, after=after, until=now + lead, created=created):
+                rows.append(self._run_row(campaign, treatment, moment, moment - lead))
+            upcoming = next(
+                run_times(
+                    schedule, after=now + lead, until=now + timedelta(days=3660), created=created
+                ),
+                None,
+            )
+            future = future or upcoming is not None
+        self.runs.add(rows)
+        if not future and not rows and not self.runs.open_runs(campaign.app_id, campaign.id):
+            self.runs.set_state(
+                campaign.app_id, campaign.id, "COMPLETED", unless=("PAUSED", "DELETED")
+            )
+        return len(rows)
+
+    def _run_row(
+        self, campaign: LiveCampaign, treatment: Treatment, moment: datetime, due: datetime
+    ) -> dict[str, Any]:
+        return {
+            "app_id": campaign.app_id,
+            "campaign_id": campaign.id,
+            "id": uuid.uuid4().hex,
+            "treatment_id": str(treatment.index),
+            "campaign_version": campaign.version,
+            "scheduled_ms": int(moment.timestamp() * 1000),
+            "due_ms": int(due.timestamp() * 1000),
+        }
+
+    # --- working ------------------------------------------------------------------------
+
+    def work(self) -> int:
+        """Claim and advance every due run; how many were worked on."""
+        worked = 0
+        for run in self.runs.due(self.now_ms()):
+            if self.stopping.is_set():
+                break
+            now_ms = self.now_ms()
+            if not self.runs.claim(run, now_ms, now_ms + LEASE_MS):
+                continue
+            try:
+                self.execute(run)
+            except Exception:
+                log.exception("campaign run %s stopped on an unexpected error", run.id)
+                self.runs.update(None, run, lease_until_ms=0)
+            worked += 1
+        return worked
+
+    def execute(self, run: Run) -> None:
+        """Advance one run as far as it can go now."""
+        state = self.runs.state(run.app_id, run.campaign_id)
+        if state in (None, "DELETED", "INVALID"):
+            self.runs.update(None, run, state="CANCELLED", end=iso(self.clock()))
+            return
+        if state == "PAUSED":
+            self.runs.update(None, run, lease_until_ms=self.now_ms() + 1000)
+            return
+        definition = self.runs.definition(run.app_id, run.campaign_id, run.campaign_version)
+        if definition is None:
+            self.runs.update(None, run, state="CANCELLED", end=iso(self.clock()))
+            return
+        treatment = treatments(definition)[int(run.treatment_id)]
+        if run.state == "PENDING":
+            self.runs.update(None, run, state="EXECUTING", start=iso(self.clock()))
+            self.runs.set_state(
+                run.app_id, run.campaign_id, "EXECUTING", unless=("PAUSED", "DELETED", "COMPLETED")
+            )
+        _Pass(self, run, definition, treatment).go()
+
+    def finished(self, run: Run) -> None:
+        """A run is done: the campaign waits for its next run, or is complete."""
+        if self.runs.open_runs(run.app_id, run.campaign_id):
+            return
+        self.runs.set_state(
+            run.app_id,
+            run.campaign_id,
+            "PENDING_NEXT_RUN",
+            unless=("PAUSED", "DELETED", "COMPLETED"),
+        )
+        campaign = next((c for c in self.runs.live(run.app_id) if c.id == run.campaign_id), None)
+        if campaign is not None:
+            self._plan_campaign(campaign, self.clock())
+
+    def start(self, interval: float = 0.25) -> None:
+        self.stopping.clear()
+        self._thread = threading.Thread(
+            target=self._loop, args=(interval,), name="clarion-campaigns", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        thread = getattr(self, "_thread", None)
+        if thread is not None:
+            thread.join(60)
+
+    def _loop(self, interval: float) -> None:
+        while not self.stopping.is_set():
+            try:
+                busy = self.plan() + self.work()
+            except Exception:
+                log.exception("the campaign engine failed; it tries again shortly")
+                busy = 0
+            if not busy:
+                self.stopping.wait(interval)
+
+
+class _Pass:
+    """One pass of a run over its segment, from where the last one stopped."""
+
+    def __init__(
+        self, engine: CampaignEngine, run: Run, definition: Mapping[str, Any], treatment: Treatment
+    ) -> None:
+        self.engine = engine
+        self.run = run
+        self.definition = definition
+        self.treatment = treatment
+        self.schedule = treatment.schedule
+        self.config = direct_configuration(treatment.definition.get("MessageConfiguration") or {})
+        self.templates = treatment.definition.get("TemplateConfiguration") or {}
+        app = engine.app_settings(run.app_id)
+        self.limits = campaign_limits.effective_limits(app.get("Limits"), definition.get("Limits"))
+        self.quiet = effective_quiet_time(app, definition.get("Schedule"))
+        self.sizes = treatment_sizes(
+            definition.get("HoldoutPercent"),
+            [t.get("SizePercent", 0) for t in definition.get("AdditionalTreatments") or []],
+        )
+        self.scheduled = datetime.fromtimestamp(run.scheduled_ms / 1000, UTC)
+        self.deadline = campaign_limits.delivery_deadline(self.limits, self.scheduled)
+        self.context = {
+            "campaign_id": run.campaign_id,
+            "treatment_id": run.treatment_id,
+            "campaign_activity_id": run.id,
+        }
+        self.metrics = dict(run.metrics)
+        self.position = dict(run.position)
+        self.started = time.monotonic()
+        self.sent = 0
+
+    def go(self) -> None:
+        engine, run = self.engine, self.run
+        where = sa.and_(
+            endpoints.c.app_id == run.app_id,
+            engine.segments.condition(
+                run.app_id, self.definition["SegmentId"], self.definition.get("SegmentVersion")
+            ),
+        )
+        after = self.position.get("after", -1)
+        next_wave: int | None = self.position.get("next_wave")
+        while not engine.stopping.is_set():
+            if engine.runs.state(run.app_id, run.campaign_id) == "PAUSED":
+                self._save(after=after, lease_until_ms=engine.now_ms() + 1000)
+                return
+            if self._expired():
+                self._finish("EXPIRED")
+                return
+            batch = self._members(where, after)
+            if not batch:
+                break
+            wave = self._send(batch)
+            if wave is not None:
+                next_wave = wave if next_wave is None else min(next_wave, wave)
+            after = batch[-1][0]
+            self._save(after=after, next_wave=next_wave)
+        else:
+            self._save(after=after, next_wave=next_wave, lease_until_ms=0)
+            return
+        if next_wave is not None:
+            # A local-time run: come back when the next time zone reaches the run's time.
+            self.position = {"after": -1}
+            self._save(after=-1, next_wave=None, lease_until_ms=next_wave)
+            return
+        self._finish("SUCCESS")
+
+    def _members(
+        self, where: sa.ColumnElement[bool], after: int
+    ) -> list[tuple[int, StoredEndpoint]]:
+        query = (
+            sa.select(
+                endpoints.c.ordinal,
+                endpoints.c.endpoint_id,
+                endpoints.c.creation_date,
+                endpoints.c.document,
+            )
+            .where(where, endpoints.c.ordinal > after)
+            .order_by(endpoints.c.ordinal)
+            .limit(BATCH)
+        )
+        with self.engine.db.read() as conn:
+            return [
+                (
+                    row.ordinal,
+                    StoredEndpoint(row.endpoint_id, row.creation_date, dict(row.document)),
+                )
+                for row in conn.execute(query)
+            ]
+
+    def _send(self, batch: Sequence[tuple[int, StoredEndpoint]]) -> int | None:
+        """Send to the batch's endpoints that are this run's; the earliest later wave (ms) of
+        a local-time run, if some endpoints' time has not come yet."""
+        engine, run = self.engine, self.run
+        now = engine.clock()
+        later: int | None = None
+        skipped: list[tuple[str, str, str]] = []
+        chosen: list[StoredEndpoint] = []
+        for _, stored in batch:
+            document = stored.document
+            endpoint_id = document.get("Id", stored.key)
+            channel = document.get("ChannelType") or ""
+            share = assign(
+                endpoint_id, run.campaign_id, self.definition.get("HoldoutPercent") or 0, self.sizes
+            )
+            if share.held_out:
+                if run.treatment_id == "0":
+                    skipped.append((stored.key, channel, "HOLDOUT"))
+                continue
+            if share.treatment != int(run.treatment_id):
+                continue
+            if not targets(
+                channel,
+                self.config | (self.definition.get("MessageConfiguration") or {}),
+                self.templates,
+            ):
+                continue
+            if document.get("OptOut") == "ALL" or document.get("EndpointStatus") == "INACTIVE":
+                continue
+            timezone = (document.get("Demographic") or {}).get("Timezone")
+            if self.schedule.is_local_time:
+                due = local_send_time(
+                    self.schedule.wall_clock(self.scheduled), timezone, self.schedule.zone
+                )
+                if due > now:
+                    due_ms = int(due.timestamp() * 1000)
+                    later = due_ms if later is None else min(later, due_ms)
+                    continue
+            if self.quiet and in_quiet_time(now, *self.quiet, timezone):
+                skipped.append((stored.key, channel, "QUIET_TIME"))
+                continue
+            chosen.append(stored)
+        chosen = self._within_limits(chosen, skipped)
+        self._throttle(len(chosen))
+        if chosen:
+            items = [
+                (
+                    Recipient(
+                        s.document.get("Address") or "",
+                        s.document.get("ChannelType") or "",
+                        {**s.document, "Id": s.document.get("Id", s.key)},
+                        {},
+                    ),
+                    s.key,
+                    f"{run.id}/{s.key}",
+                )
+                for s in chosen
+            ]
+            statuses = engine.messages.deliver_campaign(
+                run.app_id,
+                run.campaign_id,
+                items,
+                {"MessageConfiguration": self.config, "TemplateConfiguration": self.templates},
+                self.context,
+            )
+            self.sent += len(chosen)
+            self._count("TotalEndpointCount", sum(1 for s in statuses if s is not None))
+            self._count("SuccessfulEndpointCount", statuses.count(outcomes.SUCCESSFUL))
+        if skipped:
+            self._record_skips(skipped)
+        return later
+
+    def _within_limits(
+        self, chosen: list[StoredEndpoint], skipped: list[tuple[str, str, str]]
+    ) -> list[StoredEndpoint]:
+        limits = self.limits
+        if limits.daily is None and limits.total is None:
+            return chosen
+        engine, run = self.engine, self.run
+        keys = [s.key for s in chosen]
+        now_ms = engine.now_ms()
+        with engine.db.read() as conn:
+            daily = engine.ledger.counts(
+                conn,
+                run.app_id,
+                keys,
+                since_ms=now_ms - int(campaign_limits.DAILY_WINDOW.total_seconds() * 1000),
+                campaign_id=None if limits.daily_across_campaigns else run.campaign_id,
+            )
+            total = engine.ledger.counts(conn, run.app_id, keys, campaign_id=run.campaign_id)
+        allowed = []
+        for stored in chosen:
+            if campaign_limits.endpoint_allowed(
+                limits,
+                sent_in_window=daily.get(stored.key, 0),
+                sent_total=total.get(stored.key, 0),
+            ):
+                allowed.append(stored)
+            else:
+                skipped.append((stored.key, stored.document.get("ChannelType") or "", "DAILY_CAP"))
+        return allowed
+
+    def _throttle(self, count: int) -> None:
+        """Keep to MessagesPerSecond: wait until the rate allows this batch."""
+        rate = self.limits.messages_per_second
+        if rate is None or count == 0:
+            return
+        wait = (self.sent + count) / rate - (time.monotonic() - self.started) - 1
+        if wait > 0:
+            self.engine.stopping.wait(wait)
+
+    def _expired(self) -> bool:
+        now = self.engine.clock()
+        if self.deadline is not None and now > self.deadline:
+            return True
+        return (
+            self.schedule.end is not None
+            and now >= self.schedule.end
+            and not self.schedule.is_local_time
+        )
+
+    def _record_skips(self, skipped: Sequence[tuple[str, str, str]]) -> None:
+        engine, run = self.engine, self.run
+        for _, _, why in skipped:
+            self._count(why.title().replace("_", "") + "Count", 1)
+        with engine.db.write() as conn:
+            record_events(
+                engine.messages.events,
+                conn,
+                run.app_id,
+                engine.now_ms(),
+                [
+                    (
+                        key,
+                        f"{run.id}/{key}/_campaign.send",
+                        outcomes.campaign_send(channel, self.context, why),
+                    )
+                    for key, channel, why in skipped
+                ],
+            )
+
+    def _count(self, name: str, amount: int) -> None:
+        self.metrics[name] = int(self.metrics.get(name, 0)) + amount
+
+    def _save(self, **position: Any) -> None:
+        lease = position.pop("lease_until_ms", self.engine.now_ms() + LEASE_MS)
+        self.position.update(position)
+        self.engine.runs.update(
+            None,
+            self.run,
+            position=self.position,
+            metrics=self.metrics,
+            total_endpoint_count=int(self.metrics.get("TotalEndpointCount", 0)),
+            successful_endpoint_count=int(self.metrics.get("SuccessfulEndpointCount", 0)),
+            lease_until_ms=lease,
+        )
+
+    def _finish(self, result: str) -> None:
+        self.engine.runs.update(
+            None,
+            self.run,
+            state="COMPLETED",
+            result=result,
+            end=iso(self.engine.clock()),
+            metrics=self.metrics,
+            position=self.position,
+            total_endpoint_count=int(self.metrics.get("TotalEndpointCount", 0)),
+            successful_endpoint_count=int(self.metrics.get("SuccessfulEndpointCount", 0)),
+            lease_until_ms=0,
+        )
+        self.engine.finished(self.run)
+
+
+def hook_payload(
+    run: Run, scheduled: datetime, batch: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
+    """What a CampaignHook or custom delivery web URL receives, as Pinpoint sends it."""
+    return {
+        "ApplicationId": run.app_id,
+        "CampaignId": run.campaign_id,
+        "TreatmentId": run.treatment_id,
+        "ActivityId": run.id,
+        "ScheduledTime": iso(scheduled),
+        "Endpoints": dict(batch),
+    }
+
+
+def post_json(url: str, payload: Mapping[str, Any]) -> httpx.Response:
+    return httpx.post(url, json=payload, timeout=HOOK_TIMEOUT_S)
