@@ -14,6 +14,9 @@ SMS:
 
 - ``twilio://ACCOUNT_SID:AUTH_TOKEN@HOST[:PORT]`` (HOST is api.twilio.com for Twilio itself),
   optionally ``messaging_service_sid=MG…``; ``scheme=http`` only for loopback hosts.
+- ``smpp://SYSTEM_ID:PASSWORD@HOST:PORT``: an SMSC over SMPP 3.4, one transceiver session;
+  ``smpps://`` the same over TLS, which also takes ``tls_ca``. Both take ``system_type``,
+  ``window`` (submit_sm awaiting their answers at once, default 10) and ``timeout``.
 - ``sms-voice://REGION``: AWS End User Messaging SMS.
 
 Voice:
@@ -38,6 +41,7 @@ from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 from clarion.delivery.base import Adapter, Email, Sms, Voice
 from clarion.delivery.outbox import Outbox, outbox_path
 from clarion.delivery.ses import SesAdapter
+from clarion.delivery.smpp import SmppAdapter
 from clarion.delivery.sms_voice import SmsVoiceAdapter, VoiceMessageAdapter
 from clarion.delivery.smtp import SmtpAdapter, SmtpSettings
 from clarion.delivery.twilio import TwilioAdapter
@@ -47,7 +51,10 @@ EMAIL_FORMS = (
     "smtp://[USER:PASSWORD@]HOST[:PORT], smtps://[USER:PASSWORD@]HOST[:PORT], "
     "ses://REGION or outbox:"
 )
-SMS_FORMS = "twilio://ACCOUNT_SID:AUTH_TOKEN@HOST[:PORT], sms-voice://REGION or outbox:"
+SMS_FORMS = (
+    "twilio://ACCOUNT_SID:AUTH_TOKEN@HOST[:PORT], smpp://SYSTEM_ID:PASSWORD@HOST:PORT, "
+    "smpps://SYSTEM_ID:PASSWORD@HOST:PORT, sms-voice://REGION or outbox:"
+)
 VOICE_FORMS = "sms-voice://REGION or outbox:"
 
 _REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
@@ -70,6 +77,8 @@ def sms_adapter(url: str, *, data_dir: Path, aws_endpoint_url: str = "") -> Adap
     parts = _split(url, "SMS")
     if parts.scheme == "twilio":
         return _twilio(parts, url)
+    if parts.scheme in ("smpp", "smpps"):
+        return _smpp(parts, url)
     if parts.scheme == "sms-voice":
         return _aws(SmsVoiceAdapter, parts, url, "SMS", aws_endpoint_url)
     if parts.scheme == "outbox":
@@ -167,17 +176,7 @@ def _smtp_settings(parts: SplitResult, url: str) -> SmtpSettings:
     username, password = _credentials(parts)
     if (username is None) != (password is None):
         raise ValueError(f"{where} must give both a user and a password, or neither")
-    ca = options.text("tls_ca")
-    tls_context = None
-    if ca is not None:
-        if not Path(ca).is_file():
-            raise ValueError(f"{where}: tls_ca {ca!r} is not a readable file")
-        try:
-            tls_context = ssl.create_default_context(cafile=ca)
-        except ssl.SSLError as error:
-            raise ValueError(
-                f"{where}: tls_ca {ca!r} holds no usable certificate: {error}"
-            ) from None
+    tls_context = _private_ca(options, where)
     implicit_tls = parts.scheme == "smtps"
     starttls = "off" if implicit_tls else options.choice("starttls", ("auto", "require", "off"))
     return SmtpSettings(
@@ -191,6 +190,18 @@ def _smtp_settings(parts: SplitResult, url: str) -> SmtpSettings:
         max_connections=options.count("max_connections", 4),
         timeout=options.seconds("timeout", 30.0),
     )
+
+
+def _private_ca(options: _Options, where: str) -> ssl.SSLContext | None:
+    ca = options.text("tls_ca")
+    if ca is None:
+        return None
+    if not Path(ca).is_file():
+        raise ValueError(f"{where}: tls_ca {ca!r} is not a readable file")
+    try:
+        return ssl.create_default_context(cafile=ca)
+    except ssl.SSLError as error:
+        raise ValueError(f"{where}: tls_ca {ca!r} holds no usable certificate: {error}") from None
 
 
 def _twilio(parts: SplitResult, url: str) -> TwilioAdapter:
@@ -212,6 +223,43 @@ def _twilio(parts: SplitResult, url: str) -> TwilioAdapter:
         auth_token,
         messaging_service_sid=options.text("messaging_service_sid"),
         max_connections=options.count("max_connections", 10),
+        timeout=options.seconds("timeout", 30.0),
+    )
+
+
+def _smpp(parts: SplitResult, url: str) -> SmppAdapter:
+    where = f"SMS URL {_redacted(url)!r}"
+    known = {"system_type", "window", "timeout"}
+    if parts.scheme == "smpps":
+        known.add("tls_ca")
+    options = _Options(parts, url, "SMS", known)
+    system_id, password = _credentials(parts)
+    if not system_id or password is None:
+        raise ValueError(f"{where} must give the account as SYSTEM_ID:PASSWORD@HOST:PORT")
+    host, port = _host_and_port(parts, where)
+    if port is None:
+        raise ValueError(f"{where} must give the SMSC's port: HOST:PORT")
+    system_type = options.text("system_type") or ""
+    for name, value, longest in (
+        ("system_id", system_id, 15),
+        ("password", password, 8),
+        ("system_type", system_type, 12),
+    ):
+        if len(value) > longest or not (value.isascii() and value.isprintable()):
+            raise ValueError(
+                f"{where}: the {name} must be at most {longest} printable ASCII characters"
+            )
+    tls = None
+    if parts.scheme == "smpps":
+        tls = _private_ca(options, where) or ssl.create_default_context()
+    return SmppAdapter(
+        host,
+        port,
+        system_id,
+        password,
+        system_type=system_type,
+        tls=tls,
+        window=options.count("window", 10),
         timeout=options.seconds("timeout", 30.0),
     )
 
