@@ -46,6 +46,9 @@ class Arns:
     def segment(self, app_id: str, segment_id: str) -> str:
         return f"{self.app(app_id)}/segments/{segment_id}"
 
+    def campaign(self, app_id: str, campaign_id: str) -> str:
+        return f"{self.app(app_id)}/campaigns/{campaign_id}"
+
     def parse(self, arn: str) -> Resource:
         """The resource an ARN names; BadRequest unless it is one of Pinpoint's taggable kinds
         in this Clarion's region and account."""
