@@ -134,14 +134,21 @@ MILLICENTS_PER_DOLLAR: Final = 100_000
 
 
 class Grouping(Enum):
-    """The ``GroupedBys`` key. Only ``Date`` and ``CampaignId`` are documented; ``Country``
-    follows the kpi-name rule, and ``ErrorCode`` is the guide's "grouped by error code"."""
+    """The ``GroupedBys`` key. ``Date``, ``CampaignId`` and (for campaign metrics)
+    ``CampaignActivityId`` are documented; ``Country`` follows the kpi-name rule, and
+    ``ErrorCode`` is the guide's "grouped by error code"."""
 
     NONE = ""
     DATE = "Date"
     CAMPAIGN = "CampaignId"
+    CAMPAIGN_ACTIVITY = "CampaignActivityId"
     COUNTRY = "Country"
     ERROR = "ErrorCode"
+
+    @property
+    def by_sender(self) -> bool:
+        """Grouped by what sent the message: a campaign, or one run of a campaign."""
+        return self in (Grouping.CAMPAIGN, Grouping.CAMPAIGN_ACTIVITY)
 
 
 class _Keyed:
@@ -531,12 +538,13 @@ def _tallies(db: Database, app_id: str, kpi: Kpi, days: list[date]) -> list[Tall
     tallies: list[Tally] = []
     if plain:
         events = rollups.event_counts(db, app_id, plain, days)
-        tallies += [(_group(kpi.grouping, e.day), Term(e.event_type), e.count) for e in events]
+        tallies += [(day_group(kpi.grouping, e.day), Term(e.event_type), e.count) for e in events]
     if attributed:
         names = {term.attribute for term in attributed if term.attribute is not None}
         counts = rollups.attributed_counts(db, app_id, attributed_types, names, days)
         tallies += [
-            (_group(kpi.grouping, c.day), Term(c.event_type, c.attribute), c.count) for c in counts
+            (day_group(kpi.grouping, c.day), Term(c.event_type, c.attribute), c.count)
+            for c in counts
         ]
     return tallies
 
@@ -569,8 +577,9 @@ def fact_rows(kpi: FactKpi, facts: Iterable[MessageFacts]) -> list[Row]:
 
 
 def endpoint_rows(kpi: EndpointKpi, sets: Iterable[MessageEndpoints]) -> list[Row]:
-    """Per day and campaign, the endpoints reached less those taken out; then their union per
-    group, one row per group with anyone in it."""
+    """Per day and sender (``MessageEndpoints.campaign_id``: a campaign, or one run of it when
+    grouped by run), the endpoints reached less those taken out; then their union per group,
+    one row per group with anyone in it."""
     by_send: dict[tuple[date, str], dict[str, BitMap]] = defaultdict(dict)
     for s in sets:
         by_send[(s.day, s.campaign_id)][s.event_type] = s.endpoints
@@ -579,7 +588,7 @@ def endpoint_rows(kpi: EndpointKpi, sets: Iterable[MessageEndpoints]) -> list[Ro
         reached = by_type.get(kpi.reached, BitMap())
         if kpi.less is not None:
             reached = reached - by_type.get(kpi.less, BitMap())
-        group = campaign if kpi.grouping is Grouping.CAMPAIGN else _group(kpi.grouping, day)
+        group = campaign if kpi.grouping.by_sender else day_group(kpi.grouping, day)
         groups[group] |= reached
     return [
         _result_row(kpi, group, float(len(groups[group])))
@@ -588,7 +597,8 @@ def endpoint_rows(kpi: EndpointKpi, sets: Iterable[MessageEndpoints]) -> list[Ro
     ]
 
 
-def _group(grouping: Grouping, day: date) -> str:
+def day_group(grouping: Grouping, day: date) -> str:
+    """The group a day's count falls in: the day when grouped by date, else the one group ""."""
     return day.isoformat() if grouping is Grouping.DATE else ""
 
 

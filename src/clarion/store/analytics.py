@@ -168,6 +168,7 @@ _ATTRIBUTE_COUNTS = sa.select(
     daily_attributes.c.event_type.in_(sa.bindparam("event_types", expanding=True)),
     daily_attributes.c.attribute.in_(sa.bindparam("attributes", expanding=True)),
 )
+_ONE_VALUE_COUNTS = _ATTRIBUTE_COUNTS.where(daily_attributes.c.value == sa.bindparam("value"))
 _ATTRIBUTE_SUM = sa.cast(sa.func.sum(daily_attributes.c.count), sa.BigInteger)
 _ATTRIBUTED_COUNTS = (
     sa.select(
@@ -219,8 +220,12 @@ _REVENUE = (
 )
 
 
-def _from_sender(campaign_id: sa.Column[str], campaigns: bool) -> sa.ColumnElement[bool]:
+def _from_sender(
+    campaign_id: sa.Column[str], campaigns: bool, one_campaign: bool
+) -> sa.ColumnElement[bool]:
     """Campaign messages carry a campaign id; transactional ones are stored under ""."""
+    if one_campaign:
+        return campaign_id == sa.bindparam("campaign_id")
     return campaign_id != "" if campaigns else campaign_id == ""
 
 
@@ -229,7 +234,7 @@ def _sum(column: sa.Column[Any]) -> sa.ColumnElement[Any]:
 
 
 @functools.cache
-def _message_facts(group: str | None, campaigns: bool) -> sa.Select[Any]:
+def _message_facts(group: str | None, campaigns: bool, one_campaign: bool) -> sa.Select[Any]:
     """Fact totals per group, event type, channel and send status, summed in the database:
     one day can hold a row per country and status."""
     facts = daily_message_facts.c
@@ -248,20 +253,20 @@ def _message_facts(group: str | None, campaigns: bool) -> sa.Select[Any]:
             facts.app_id == sa.bindparam("app_id"),
             _on_days(facts.day),
             facts.event_type.in_(sa.bindparam("event_types", expanding=True)),
-            _from_sender(facts.campaign_id, campaigns),
+            _from_sender(facts.campaign_id, campaigns, one_campaign),
         )
         .group_by(*grouped, *kinds)
     )
 
 
 @functools.cache
-def _message_endpoints(campaigns: bool) -> sa.Select[Any]:
+def _message_endpoints(campaigns: bool, one_campaign: bool) -> sa.Select[Any]:
     sets = daily_message_endpoints.c
     return sa.select(sets.day, sets.event_type, sets.campaign_id, sets.endpoints).where(
         sets.app_id == sa.bindparam("app_id"),
         _on_days(sets.day),
         sets.event_type.in_(sa.bindparam("event_types", expanding=True)),
-        _from_sender(sets.campaign_id, campaigns),
+        _from_sender(sets.campaign_id, campaigns, one_campaign),
     )
 
 
@@ -338,16 +343,16 @@ def attribute_counts(
     event_types: Iterable[str],
     attributes: Iterable[str],
     days: Sequence[date],
+    *,
+    value: str | None = None,
 ) -> list[AttributeCount]:
-    """Per day, event type, attribute and value, how many events carried it."""
-    rows = _over_days(
-        db,
-        _ATTRIBUTE_COUNTS,
-        app_id,
-        days,
-        event_types=list(event_types),
-        attributes=list(attributes),
-    )
+    """Per day, event type, attribute and value, how many events carried it; only ``value``
+    when given (with ``campaign_id``, one campaign's events), still a primary-key seek."""
+    filters: dict[str, Any] = {"event_types": list(event_types), "attributes": list(attributes)}
+    if value is not None:
+        filters["value"] = value
+    statement = _ATTRIBUTE_COUNTS if value is None else _ONE_VALUE_COUNTS
+    rows = _over_days(db, statement, app_id, days, **filters)
     return [AttributeCount(_day(row[0]), *row[1:]) for row in rows]
 
 
@@ -387,6 +392,13 @@ def metric_days(
     return sorted((MetricDay(_day(row[0]), *row[1:]) for row in rows), key=lambda m: m.day)
 
 
+def _message_params(
+    app_id: str, event_types: Iterable[str], days: Sequence[date], campaign_id: str | None
+) -> dict[str, Any]:
+    params = {"app_id": app_id, "days": _day_texts(days), "event_types": list(event_types)}
+    return params if campaign_id is None else {**params, "campaign_id": campaign_id}
+
+
 def message_facts(
     db: Database,
     app_id: str,
@@ -395,23 +407,33 @@ def message_facts(
     *,
     campaigns: bool,
     group: str | None,
+    campaign_id: str | None = None,
 ) -> list[MessageFacts]:
     """Campaign (or transactional) message facts over ``days``, summed per value of the
     ``group`` column (``day``, ``campaign_id``, ``iso_country_code`` or ``record_status``), or
-    over the whole range when it is None."""
-    params = {"app_id": app_id, "days": _day_texts(days), "event_types": list(event_types)}
+    over the whole range when it is None; only ``campaign_id``'s messages when given."""
+    params = _message_params(app_id, event_types, days, campaign_id)
+    statement = _message_facts(group, campaigns, campaign_id is not None)
     with db.read() as conn:
-        rows = conn.execute(_message_facts(group, campaigns), params).all()
+        rows = conn.execute(statement, params).all()
     return [MessageFacts(*row) for row in rows]
 
 
 def message_endpoints(
-    db: Database, app_id: str, event_types: Iterable[str], days: Sequence[date], *, campaigns: bool
+    db: Database,
+    app_id: str,
+    event_types: Iterable[str],
+    days: Sequence[date],
+    *,
+    campaigns: bool,
+    campaign_id: str | None = None,
 ) -> list[MessageEndpoints]:
-    """Per day, event type and campaign (or for transactional messages), the endpoints."""
-    params = {"app_id": app_id, "days": _day_texts(days), "event_types": list(event_types)}
+    """Per day, event type and campaign (or for transactional messages), the endpoints; only
+    ``campaign_id``'s when given."""
+    params = _message_params(app_id, event_types, days, campaign_id)
+    statement = _message_endpoints(campaigns, campaign_id is not None)
     with db.read() as conn:
-        rows = conn.execute(_message_endpoints(campaigns), params).all()
+        rows = conn.execute(statement, params).all()
     return [
         MessageEndpoints(_day(day), event_type, campaign, BitMap.deserialize(blob))
         for day, event_type, campaign, blob in rows
