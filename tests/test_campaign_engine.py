@@ -3,10 +3,13 @@ local-time waves, quiet time, limits, pause and resume. E-mail goes to the outbo
 
 from __future__ import annotations
 
+import json
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +108,7 @@ def email(subject: str = "Hi {{User.UserAttributes.FirstName}}") -> dict[str, An
 
 
 def state(core: Clarion, app_id: str, campaign_id: str) -> str | None:
-    return core.engine.runs.state(app_id, campaign_id)
+    return core.campaigns.definition(app_id, campaign_id).state
 
 
 def runs(core: Clarion, campaign_id: str) -> list[Any]:
@@ -326,10 +329,172 @@ def test_a_paused_campaign_sends_nothing_until_it_resumes(
         },
     )
     core.engine.plan()
-    core.engine.runs.set_state(app_id, campaign_id, "PAUSED")
+    core.campaigns.set_state(app_id, campaign_id, "PAUSED")
     core.engine.work()
     assert sent(core, tmp_path) == []
-    core.engine.runs.set_state(app_id, campaign_id, "EXECUTING")
+    core.campaigns.set_state(app_id, campaign_id, "EXECUTING")
     clock.advance(seconds=2)
     tick(core)
     assert len(sent(core, tmp_path)) == 3
+
+
+def put_event(core: Clarion, app_id: str, endpoint_id: str, event_id: str, event_type: str) -> None:
+    batch = {
+        endpoint_id: {
+            "Endpoint": {},
+            "Events": {
+                event_id: {
+                    "EventType": event_type,
+                    "Timestamp": core.now(),
+                    "Attributes": {"item": "shoes"},
+                    "Metrics": {"price": 42.0},
+                }
+            },
+        }
+    }
+    core.events.put(app_id, batch, "req", 100)
+
+
+def test_an_event_triggers_one_message_per_matching_event(
+    core: Clarion, clock: Clock, tmp_path: Path
+) -> None:
+    app_id, segment_id = app_with(core, [person(n) for n in range(3)])
+    campaign_id = add_campaign(
+        core,
+        app_id,
+        {
+            "SegmentId": segment_id,
+            "Schedule": {
+                "StartTime": START.isoformat(),
+                "EndTime": (START + timedelta(days=1)).isoformat(),
+                "Frequency": "EVENT",
+                "EventFilter": {
+                    "FilterType": "ENDPOINT",
+                    "Dimensions": {
+                        "EventType": {"DimensionType": "INCLUSIVE", "Values": ["purchase"]},
+                        "Metrics": {"price": {"ComparisonOperator": "GREATER_THAN", "Value": 10}},
+                    },
+                },
+            },
+            "MessageConfiguration": email("Thanks {{User.UserAttributes.FirstName}}"),
+        },
+    )
+    put_event(core, app_id, "p1", "e1", "purchase")
+    put_event(core, app_id, "p1", "e1", "purchase")
+    put_event(core, app_id, "p2", "e2", "browse")
+    put_event(core, app_id, "stranger", "e3", "purchase")
+    core.messages.retry_due()
+    mails = sent(core, tmp_path)
+    assert [(m["recipient"], m["subject"]) for m in mails] == [("p1@example.org", "Thanks P1")]
+    put_event(core, app_id, "p1", "e4", "purchase")
+    core.messages.retry_due()
+    assert len(sent(core, tmp_path)) == 2
+    core.engine.plan()
+    assert runs(core, campaign_id) == []
+    clock.advance(days=2)
+    put_event(core, app_id, "p1", "e5", "purchase")
+    core.messages.retry_due()
+    assert len(sent(core, tmp_path)) == 2
+
+
+class WebHook:
+    """A loopback web hook that records what it gets and answers with ``answer(payload)``."""
+
+    def __init__(self, answer: Any) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.status = 200
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                hook.received.append(payload)
+                body = json.dumps(answer(payload)).encode()
+                self.send_response(hook.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                del format, args
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+def test_a_filter_hook_chooses_and_personalises_the_recipients(
+    core: Clarion, clock: Clock, tmp_path: Path
+) -> None:
+    def keep_even(payload: dict[str, Any]) -> dict[str, Any]:
+        return {
+            i: {**doc, "User": {"UserAttributes": {"FirstName": ["Hooked"]}}}
+            for i, doc in payload["Endpoints"].items()
+            if int(i[1:]) % 2 == 0
+        }
+
+    hook = WebHook(keep_even)
+    try:
+        app_id, segment_id = app_with(core, [person(n) for n in range(6)])
+        add_campaign(
+            core,
+            app_id,
+            {
+                "SegmentId": segment_id,
+                "Schedule": {"StartTime": START.isoformat(), "Frequency": "ONCE"},
+                "Hook": {"Mode": "FILTER", "WebUrl": hook.url},
+                "MessageConfiguration": email(),
+            },
+        )
+        hook.status = 503
+        tick(core)
+        assert sent(core, tmp_path) == [] and len(hook.received) == 1
+        hook.status = 200
+        clock.advance(seconds=6)
+        tick(core)
+        mails = sent(core, tmp_path)
+        assert sorted(m["recipient"] for m in mails) == [f"p{n}@example.org" for n in (0, 2, 4)]
+        assert {m["subject"] for m in mails} == {"Hi Hooked"}
+        assert hook.received[-1]["CampaignId"] and len(hook.received[-1]["Endpoints"]) == 6
+    finally:
+        hook.stop()
+
+
+def test_custom_delivery_posts_custom_endpoints_to_the_web_hook(
+    core: Clarion, clock: Clock, tmp_path: Path
+) -> None:
+    hook = WebHook(lambda payload: {})
+    try:
+        app_id, segment_id = app_with(core, [person(0)])
+        core.endpoints.update_batch(
+            app_id,
+            [
+                {
+                    "Id": "device-1",
+                    "ChannelType": "CUSTOM",
+                    "Address": "device-1",
+                    "Demographic": {"Platform": "web"},
+                }
+            ],
+            "load",
+        )
+        add_campaign(
+            core,
+            app_id,
+            {
+                "SegmentId": segment_id,
+                "Schedule": {"StartTime": START.isoformat(), "Frequency": "ONCE"},
+                "CustomDeliveryConfiguration": {"DeliveryUri": hook.url},
+                "MessageConfiguration": {**email(), "CustomMessage": {"Data": "ping"}},
+            },
+        )
+        tick(core)
+        [payload] = hook.received
+        assert list(payload["Endpoints"]) == ["device-1"] and payload["Data"] == "ping"
+        assert [m["recipient"] for m in sent(core, tmp_path)] == ["p0@example.org"]
+    finally:
+        hook.stop()

@@ -119,6 +119,7 @@ def build_app(clarion: Clarion) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        clarion.release_leases()
         clarion.exporter.start()
         clarion.job_worker.start()
         clarion.dispatcher.start()

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 
 from clarion.apps import Apps
 from clarion.arns import Arns, Resource
-from clarion.campaigns.service import Campaigns
 from clarion.campaigns.engine import CampaignEngine
+from clarion.campaigns.service import Campaigns
 from clarion.channels.service import Channels
 from clarion.clock import Clock, iso, system_clock
 from clarion.config import Settings
@@ -128,19 +128,22 @@ class Clarion:
                 settings.retry_max_seconds,
                 settings.retry_give_up_hours * 3600,
             ),
-            decorate=self.engagement.decorate,
+            decorator=self.engagement.decorator,
         )
         self.retries = RetryWorker(self.messages)
         self.otp = Otp(self.db, self.messages, self.now_ms)
         self.engine = CampaignEngine(
             self.db,
             RunRepository(self.db),
+            self.campaigns,
             self.segments,
             self.messages,
             deliveries,
             lambda app_id: self.apps.record(app_id).settings,
             clock,
+            self.retries.wake,
         )
+        self.events.triggers = self.engine
 
     @property
     def public_url(self) -> str:
@@ -202,6 +205,13 @@ class Clarion:
 
     def start(self) -> None:
         self.db.migrate()
+
+    def release_leases(self) -> None:
+        """A server on SQLite owns its store alone, so leases on campaign runs and messages
+        left by an earlier process that was killed are void: take the work back at once."""
+        if self.db.dialect == "sqlite":
+            self.engine.runs.release_all()
+            self.messages.ledger.release_all()
 
     def close(self) -> None:
         self.db.dispose()

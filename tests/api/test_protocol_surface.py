@@ -22,13 +22,13 @@ def test_routing_table_covers_every_operation_of_the_model() -> None:
 
 
 def test_unbuilt_operation_answers_501_naming_itself(pinpoint: Any, app_id: str) -> None:
-    assert "GetCampaigns" not in load()
+    assert "ListJourneys" not in load()
     with pytest.raises(ClientError) as excinfo:
-        pinpoint.get_campaigns(ApplicationId=app_id)
+        pinpoint.list_journeys(ApplicationId=app_id)
     response = excinfo.value.response
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 501
     assert response["Error"]["Code"] == "NotImplementedException"
-    assert "GetCampaigns" in response["Error"]["Message"]
+    assert "ListJourneys" in response["Error"]["Message"]
 
 
 def test_unknown_path_is_not_found(server: Server) -> None:

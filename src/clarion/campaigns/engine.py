@@ -28,26 +28,29 @@ from clarion.campaigns import limits as campaign_limits
 from clarion.campaigns.messages import direct_configuration, targets
 from clarion.campaigns.quiet import effective_quiet_time, in_quiet_time
 from clarion.campaigns.schedule import Schedule, local_send_time, parse_schedule, run_times
+from clarion.campaigns.service import Campaigns
 from clarion.campaigns.treatments import assign, treatment_sizes
 from clarion.clock import iso
-from clarion.errors import ClarionError
+from clarion.errors import ClarionError, NotFound
+from clarion.events.service import Accepted
 from clarion.messaging import outcomes
 from clarion.messaging.compose import Recipient
 from clarion.messaging.service import Messages, record_events
 from clarion.segments.service import Segments
 from clarion.store.database import Database
-from clarion.store.deliveries import DeliveryRepository
+from clarion.store.deliveries import HOLDOUT, DeliveryRepository
 from clarion.store.endpoints import StoredEndpoint
-from clarion.store.runs import LiveCampaign, Run, RunRepository
+from clarion.store.runs import LIVE, LiveCampaign, Run, RunRepository
 from clarion.store.schema import endpoints
 
 log = logging.getLogger("clarion.campaigns")
 
-BATCH = 500
+BATCH = 1000
 LEASE_MS = 30_000
 LOCAL_LEAD = timedelta(hours=14)
 """How far ahead of UTC the first time zone (UTC+14) reaches a local-time run's wall clock."""
 HOOK_TIMEOUT_S = 10.0
+HOOK_RETRY_MS = 5_000
 TREATMENT_MEMBERS = ("MessageConfiguration", "TemplateConfiguration", "CustomDeliveryConfiguration")
 
 
@@ -77,19 +80,24 @@ class CampaignEngine:
         self,
         db: Database,
         runs: RunRepository,
+        campaigns: Campaigns,
         segments: Segments,
         messages: Messages,
         ledger: DeliveryRepository,
         app_settings: Callable[[str], Mapping[str, Any]],
         clock: Callable[[], datetime],
+        wake: Callable[[], None],
     ) -> None:
         self.db = db
         self.runs = runs
+        self.campaigns = campaigns
         self.segments = segments
         self.messages = messages
         self.ledger = ledger
         self.app_settings = app_settings
         self.clock = clock
+        self.wake = wake
+        """Tells the sender that triggered messages have committed."""
         self.stopping = threading.Event()
 
     def now_ms(self) -> int:
@@ -106,7 +114,7 @@ class CampaignEngine:
                 planned += self._plan_campaign(campaign, now)
             except (ClarionError, ValueError) as error:
                 log.warning("campaign %s cannot be planned: %s", campaign.id, error)
-                self.runs.set_state(campaign.app_id, campaign.id, "INVALID")
+                self.campaigns.set_state(campaign.app_id, campaign.id, "INVALID")
         return planned
 
     def _plan_campaign(self, campaign: LiveCampaign, now: datetime) -> int:
@@ -136,9 +144,7 @@ class CampaignEngine:
             future = future or upcoming is not None
         self.runs.add(rows)
         if not future and not rows and not self.runs.open_runs(campaign.app_id, campaign.id):
-            self.runs.set_state(
-                campaign.app_id, campaign.id, "COMPLETED", unless=("PAUSED", "DELETED")
-            )
+            self.campaigns.set_state(campaign.app_id, campaign.id, "COMPLETED", only_from=LIVE)
         return len(rows)
 
     def _run_row(
@@ -175,38 +181,138 @@ class CampaignEngine:
 
     def execute(self, run: Run) -> None:
         """Advance one run as far as it can go now."""
-        state = self.runs.state(run.app_id, run.campaign_id)
-        if state in (None, "DELETED", "INVALID"):
+        try:
+            found = self.campaigns.definition(run.app_id, run.campaign_id, run.campaign_version)
+        except NotFound:
             self.runs.update(None, run, state="CANCELLED", end=iso(self.clock()))
             return
-        if state == "PAUSED":
+        if found.state in ("DELETED", "INVALID"):
+            self.runs.update(None, run, state="CANCELLED", end=iso(self.clock()))
+            return
+        if found.state == "PAUSED":
             self.runs.update(None, run, lease_until_ms=self.now_ms() + 1000)
             return
-        definition = self.runs.definition(run.app_id, run.campaign_id, run.campaign_version)
-        if definition is None:
-            self.runs.update(None, run, state="CANCELLED", end=iso(self.clock()))
-            return
+        definition = found.definition
         treatment = treatments(definition)[int(run.treatment_id)]
         if run.state == "PENDING":
             self.runs.update(None, run, state="EXECUTING", start=iso(self.clock()))
-            self.runs.set_state(
-                run.app_id, run.campaign_id, "EXECUTING", unless=("PAUSED", "DELETED", "COMPLETED")
-            )
+            self.campaigns.set_state(run.app_id, run.campaign_id, "EXECUTING", only_from=LIVE)
         _Pass(self, run, definition, treatment).go()
+
+    def state(self, run: Run) -> str | None:
+        """The run's campaign's state now (None once it is gone)."""
+        try:
+            return self.campaigns.definition(run.app_id, run.campaign_id).state
+        except NotFound:
+            return None
 
     def finished(self, run: Run) -> None:
         """A run is done: the campaign waits for its next run, or is complete."""
         if self.runs.open_runs(run.app_id, run.campaign_id):
             return
-        self.runs.set_state(
-            run.app_id,
-            run.campaign_id,
-            "PENDING_NEXT_RUN",
-            unless=("PAUSED", "DELETED", "COMPLETED"),
-        )
+        self.campaigns.set_state(run.app_id, run.campaign_id, "PENDING_NEXT_RUN", only_from=LIVE)
         campaign = next((c for c in self.runs.live(run.app_id) if c.id == run.campaign_id), None)
         if campaign is not None:
             self._plan_campaign(campaign, self.clock())
+
+    # --- event triggers -----------------------------------------------------------------
+
+    def queue(self, conn: Any, app_id: str, accepted: Sequence[Accepted]) -> int:
+        """Messages of the app's live event-triggered campaigns for these stored events, queued
+        in the events' own transaction: a message per campaign, matching event and endpoint in
+        the campaign's segment (the ledger's source key makes it once per event)."""
+        if not accepted:
+            return 0
+        live = [c for c in self.runs.live(app_id) if _triggered(c)]
+        queued = 0
+        for campaign in live:
+            queued += self._trigger(conn, campaign, accepted)
+        return queued
+
+    def _trigger(self, conn: Any, campaign: LiveCampaign, accepted: Sequence[Accepted]) -> int:
+        definition = campaign.definition
+        every = treatments(definition)
+        schedule = every[0].schedule
+        now = self.clock()
+        if (schedule.start and now < schedule.start) or (schedule.end and now >= schedule.end):
+            return 0
+        matcher = schedule.event_filter
+        hits = [
+            a
+            for a in accepted
+            if matcher is not None
+            and (matcher.filter_type != "SYSTEM" or a.event["EventType"].startswith("_"))
+            and matcher.matches(a.event)
+        ]
+        if not hits:
+            return 0
+        where = sa.and_(
+            endpoints.c.app_id == campaign.app_id,
+            self.segments.condition(
+                campaign.app_id, definition["SegmentId"], definition.get("SegmentVersion")
+            ),
+            endpoints.c.endpoint_id.in_({a.endpoint_key for a in hits}),
+        )
+        members = {
+            row.endpoint_id: dict(row.document)
+            for row in conn.execute(
+                sa.select(endpoints.c.endpoint_id, endpoints.c.document).where(where)
+            )
+        }
+        sizes = treatment_sizes(
+            definition.get("HoldoutPercent"),
+            [t.get("SizePercent", 0) for t in definition.get("AdditionalTreatments") or []],
+        )
+        app = self.app_settings(campaign.app_id)
+        quiet = effective_quiet_time(app, definition.get("Schedule"))
+        by_treatment: dict[int, list[tuple[Recipient, str, str]]] = {}
+        for hit in hits:
+            document = members.get(hit.endpoint_key)
+            if document is None or document.get("OptOut") == "ALL":
+                continue
+            if document.get("EndpointStatus") == "INACTIVE":
+                continue
+            share = assign(
+                document.get("Id", hit.endpoint_key),
+                campaign.id,
+                definition.get("HoldoutPercent") or 0,
+                sizes,
+            )
+            timezone = (document.get("Demographic") or {}).get("Timezone")
+            if share.treatment is None or (quiet and in_quiet_time(now, *quiet, timezone)):
+                continue
+            recipient = Recipient(
+                document.get("Address") or "",
+                document.get("ChannelType") or "",
+                {**document, "Id": document.get("Id", hit.endpoint_key)},
+                {},
+            )
+            by_treatment.setdefault(share.treatment, []).append(
+                (recipient, hit.endpoint_key, f"{campaign.id}/{hit.endpoint_key}/{hit.event_id}")
+            )
+        queued = 0
+        for index, items in by_treatment.items():
+            treatment = every[index].definition
+            configuration = direct_configuration(treatment.get("MessageConfiguration") or {})
+            templates = treatment.get("TemplateConfiguration") or {}
+            items = [
+                item
+                for item in items
+                if targets(item[0].channel, treatment.get("MessageConfiguration") or {}, templates)
+            ]
+            queued += self.messages.queue_campaign(
+                conn,
+                campaign.app_id,
+                campaign.id,
+                items,
+                {"MessageConfiguration": configuration, "TemplateConfiguration": templates},
+                {
+                    "campaign_id": campaign.id,
+                    "treatment_id": str(index),
+                    "campaign_activity_id": f"{campaign.id}-events",
+                },
+            )
+        return queued
 
     def start(self, interval: float = 0.25) -> None:
         self.stopping.clear()
@@ -232,6 +338,10 @@ class CampaignEngine:
                 self.stopping.wait(interval)
 
 
+class HookUnavailable(Exception):
+    """A campaign's web hook did not answer; the batch waits and is tried again."""
+
+
 class _Pass:
     """One pass of a run over its segment, from where the last one stopped."""
 
@@ -243,7 +353,13 @@ class _Pass:
         self.definition = definition
         self.treatment = treatment
         self.schedule = treatment.schedule
-        self.config = direct_configuration(treatment.definition.get("MessageConfiguration") or {})
+        self.message_configuration = treatment.definition.get("MessageConfiguration") or {}
+        self.config = direct_configuration(self.message_configuration)
+        self.custom = treatment.definition.get("CustomDeliveryConfiguration")
+        self.custom_types = frozenset(
+            (self.custom.get("EndpointTypes") or ["CUSTOM"]) if self.custom else ()
+        )
+        self.hook = definition.get("Hook") or {}
         self.templates = treatment.definition.get("TemplateConfiguration") or {}
         app = engine.app_settings(run.app_id)
         self.limits = campaign_limits.effective_limits(app.get("Limits"), definition.get("Limits"))
@@ -275,7 +391,7 @@ class _Pass:
         after = self.position.get("after", -1)
         next_wave: int | None = self.position.get("next_wave")
         while not engine.stopping.is_set():
-            if engine.runs.state(run.app_id, run.campaign_id) == "PAUSED":
+            if engine.state(run) == "PAUSED":
                 self._save(after=after, lease_until_ms=engine.now_ms() + 1000)
                 return
             if self._expired():
@@ -284,7 +400,12 @@ class _Pass:
             batch = self._members(where, after)
             if not batch:
                 break
-            wave = self._send(batch)
+            try:
+                wave = self._send(batch)
+            except HookUnavailable as error:
+                log.warning("campaign run %s waits for its web hook: %s", run.id, error)
+                self._save(after=after, lease_until_ms=engine.now_ms() + HOOK_RETRY_MS)
+                return
             if wave is not None:
                 next_wave = wave if next_wave is None else min(next_wave, wave)
             after = batch[-1][0]
@@ -343,9 +464,9 @@ class _Pass:
                 continue
             if share.treatment != int(run.treatment_id):
                 continue
-            if not targets(
+            if channel not in self.custom_types and not targets(
                 channel,
-                self.config | (self.definition.get("MessageConfiguration") or {}),
+                self.message_configuration,
                 self.templates,
             ):
                 continue
@@ -365,7 +486,13 @@ class _Pass:
                 continue
             chosen.append(stored)
         chosen = self._within_limits(chosen, skipped)
+        if chosen and self.hook.get("WebUrl"):
+            chosen = self._hooked(chosen)
         self._throttle(len(chosen))
+        custom = [s for s in chosen if s.document.get("ChannelType") in self.custom_types]
+        if custom:
+            self._deliver_custom(custom)
+        chosen = [s for s in chosen if s.document.get("ChannelType") not in self.custom_types]
         if chosen:
             items = [
                 (
@@ -393,6 +520,68 @@ class _Pass:
         if skipped:
             self._record_skips(skipped)
         return later
+
+    def _hooked(self, chosen: list[StoredEndpoint]) -> list[StoredEndpoint]:
+        """The campaign hook (Mode FILTER, Pinpoint's default): the web URL gets the batch and
+        answers the endpoints to send to, as they should be personalised; DELIVERY: the web URL
+        does the sending itself and the batch counts as sent."""
+        batch = {s.document.get("Id", s.key): s.document for s in chosen}
+        answer = self._post(self.hook["WebUrl"], hook_payload(self.run, self.scheduled, batch))
+        if self.hook.get("Mode") == "DELIVERY":
+            self._count("TotalEndpointCount", len(chosen))
+            self._count("SuccessfulEndpointCount", len(chosen))
+            return []
+        kept = answer if isinstance(answer, dict) else {}
+        keys = {s.document.get("Id", s.key): s for s in chosen}
+        return [
+            StoredEndpoint(keys[i].key, keys[i].creation_date, {**keys[i].document, **doc, "Id": i})
+            for i, doc in kept.items()
+            if i in keys and isinstance(doc, dict)
+        ]
+
+    def _deliver_custom(self, custom: list[StoredEndpoint]) -> None:
+        """CustomDeliveryConfiguration: the batch goes to the DeliveryUri web hook with the
+        CustomMessage data, instead of through a channel."""
+        assert self.custom is not None
+        payload = hook_payload(
+            self.run, self.scheduled, {s.document.get("Id", s.key): s.document for s in custom}
+        )
+        payload["Data"] = (self.message_configuration.get("CustomMessage") or {}).get("Data")
+        self._post(self.custom["DeliveryUri"], payload)
+        self.sent += len(custom)
+        self._count("TotalEndpointCount", len(custom))
+        self._count("SuccessfulEndpointCount", len(custom))
+        with self.engine.db.write() as conn:
+            record_events(
+                self.engine.messages.events,
+                conn,
+                self.run.app_id,
+                self.engine.now_ms(),
+                [
+                    (
+                        s.key,
+                        f"{self.run.id}/{s.key}/_campaign.send",
+                        outcomes.campaign_send(
+                            s.document.get("ChannelType") or "CUSTOM", self.context, "SUCCESS"
+                        ),
+                    )
+                    for s in custom
+                ],
+            )
+
+    def _post(self, url: str, payload: Mapping[str, Any]) -> Any:
+        """A web hook call; HookUnavailable (the batch is tried again later) unless it
+        answers 2xx."""
+        try:
+            response = httpx.post(url, json=payload, timeout=HOOK_TIMEOUT_S)
+        except httpx.HTTPError as error:
+            raise HookUnavailable(f"{url}: {error}") from None
+        if not 200 <= response.status_code < 300:
+            raise HookUnavailable(f"{url} answered HTTP {response.status_code}")
+        try:
+            return response.json()
+        except ValueError:
+            return None
 
     def _within_limits(
         self, chosen: list[StoredEndpoint], skipped: list[tuple[str, str, str]]
@@ -444,22 +633,41 @@ class _Pass:
         )
 
     def _record_skips(self, skipped: Sequence[tuple[str, str, str]]) -> None:
+        """Endpoints the run left out count in the run's ExecutionMetrics (HoldoutCount,
+        QuietTimeCount, DailyCapCount); held-out ones are also kept in the ledger, one row
+        each, so who was held out of which run can be told later. None of them is a send, so
+        none becomes a _campaign.send event that the delivery metrics would count."""
         engine, run = self.engine, self.run
         for _, _, why in skipped:
             self._count(why.title().replace("_", "") + "Count", 1)
+        held = [(key, channel) for key, channel, why in skipped if why == "HOLDOUT"]
+        if not held:
+            return
+        now = engine.now_ms()
         with engine.db.write() as conn:
-            record_events(
-                engine.messages.events,
+            known = engine.ledger.known_sources(conn, [f"{run.id}/{key}" for key, _ in held])
+            engine.ledger.add(
                 conn,
-                run.app_id,
-                engine.now_ms(),
                 [
-                    (
-                        key,
-                        f"{run.id}/{key}/_campaign.send",
-                        outcomes.campaign_send(channel, self.context, why),
-                    )
-                    for key, channel, why in skipped
+                    {
+                        "app_id": run.app_id,
+                        "message_id": f"{uuid.uuid4().hex}@holdout",
+                        "source_key": f"{run.id}/{key}",
+                        "channel": channel,
+                        "address": "",
+                        "endpoint_key": key,
+                        "campaign_id": run.campaign_id,
+                        "message": {"context": self.context},
+                        "status": HOLDOUT,
+                        "attempts": 0,
+                        "status_code": 0,
+                        "detail": "held out",
+                        "created_ms": now,
+                        "next_attempt_ms": 0,
+                        "lease_until_ms": 0,
+                    }
+                    for key, channel in held
+                    if f"{run.id}/{key}" not in known
                 ],
             )
 
@@ -495,6 +703,11 @@ class _Pass:
         self.engine.finished(self.run)
 
 
+def _triggered(campaign: LiveCampaign) -> bool:
+    frequency = (campaign.definition.get("Schedule") or {}).get("Frequency")
+    return frequency == "EVENT"
+
+
 def hook_payload(
     run: Run, scheduled: datetime, batch: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, Any]:
@@ -507,7 +720,3 @@ def hook_payload(
         "ScheduledTime": iso(scheduled),
         "Endpoints": dict(batch),
     }
-
-
-def post_json(url: str, payload: Mapping[str, Any]) -> httpx.Response:
-    return httpx.post(url, json=payload, timeout=HOOK_TIMEOUT_S)

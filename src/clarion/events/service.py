@@ -4,9 +4,9 @@ them into the rollups — all in one transaction, committed before the 202 goes 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from clarion.endpoints import rules as endpoint_rules
 from clarion.endpoints.service import Endpoints, Update
@@ -34,11 +34,22 @@ class Accepted:
     timestamp_ms: int
 
 
+class Triggers(Protocol):
+    """What PutEvents tells about the events it stored (event-triggered campaigns)."""
+
+    def queue(self, conn: Any, app_id: str, accepted: Sequence[Accepted]) -> int:
+        """Queue the messages these events trigger, in the events' transaction; how many."""
+
+    def wake(self) -> None:
+        """Queued messages have committed: send them now."""
+
+
 class Events:
     def __init__(self, db: Database, endpoints: Endpoints, now_ms: Callable[[], int]) -> None:
         self.db = db
         self.endpoints = endpoints
         self.now_ms = now_ms
+        self.triggers: Triggers | None = None
 
     def put(
         self, app_id: str, batch: Mapping[str, Mapping[str, Any]], request_id: str, size: int
@@ -78,9 +89,17 @@ class Events:
                     continue
                 candidates.append(Accepted(endpoint_id, key, event_id, event, timestamp))
                 event_results[event_id] = ACCEPTED
+        queued = 0
         with self.db.write() as conn:
             self._upsert_endpoints(conn, app_id, batch, results, request_id)
             refused = self.record(conn, app_id, candidates)
+            if self.triggers is not None:
+                kept = {id(c) for c in refused}
+                queued = self.triggers.queue(
+                    conn, app_id, [c for c in candidates if id(c) not in kept]
+                )
+        if queued and self.triggers is not None:
+            self.triggers.wake()
         for c in refused:
             results[c.endpoint_id]["EventsItemResponse"][c.event_id] = _refused(
                 f"The app already has {rules.MAX_EVENT_TYPES_PER_APP} custom event types"

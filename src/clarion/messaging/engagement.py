@@ -48,23 +48,31 @@ class Engagement:
         self.repo.put(app_id, opens, clicks)
         return self.settings(app_id)
 
-    def decorate(self, app_id: str, message: dict[str, Any]) -> dict[str, Any]:
-        """The e-mail with tracking links and pixel, if the app tracks and it has HTML."""
-        if not message.get("html"):
-            return message
+    def decorator(self, app_id: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        """What to do to each of an app's outgoing e-mails: add the tracking the app asks
+        for. Read once per send, not per message."""
         opens, clicks = self.repo.get(app_id)
         if not opens and not clicks:
-            return message
-        message_id = message["message_id"]
+            return _unchanged
 
-        def link(url: str) -> str:
-            return f"{self.public_url}{CLICK_PATH}{self.signer.token({'m': message_id, 'u': url})}"
+        def decorate(message: dict[str, Any]) -> dict[str, Any]:
+            if not message.get("html"):
+                return message
+            message_id = message["message_id"]
 
-        pixel = f"{self.public_url}{OPEN_PATH}{self.signer.token({'m': message_id})}.gif"
-        html = add_tracking(
-            message["html"], pixel_url=pixel if opens else None, link_url=link if clicks else None
-        )
-        return {**message, "html": html}
+            def link(url: str) -> str:
+                token = self.signer.token({"m": message_id, "u": url})
+                return f"{self.public_url}{CLICK_PATH}{token}"
+
+            pixel = f"{self.public_url}{OPEN_PATH}{self.signer.token({'m': message_id})}.gif"
+            html = add_tracking(
+                message["html"],
+                pixel_url=pixel if opens else None,
+                link_url=link if clicks else None,
+            )
+            return {**message, "html": html}
+
+        return decorate
 
     def opened(self, token: str) -> None:
         payload = self.signer.read(token.removesuffix(".gif"))
@@ -98,3 +106,7 @@ class Engagement:
                     )
                 ],
             )
+
+
+def _unchanged(message: dict[str, Any]) -> dict[str, Any]:
+    return message

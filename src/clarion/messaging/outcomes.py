@@ -76,8 +76,8 @@ def events(
 
 
 def campaign_send(channel: str, context: Mapping[str, str], send_status: str) -> DeliveryEvent:
-    """``_campaign.send``: one per endpoint a campaign run reached or left out, with why
-    (``campaign_send_status`` SUCCESS, FAILURE, OPT_OUT, QUIET_TIME, DAILY_CAP, HOLDOUT…)."""
+    """``_campaign.send``: one per message a campaign sent, with how it went
+    (``campaign_send_status`` SUCCESS, FAILURE, OPT_OUT or TIMEOUT)."""
     return DeliveryEvent(
         "_campaign.send",
         {**context, "delivery_type": channel, "campaign_send_status": send_status},

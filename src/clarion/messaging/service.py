@@ -77,7 +77,7 @@ class Messages:
         now_ms: Callable[[], int],
         message_domain: str,
         retry: RetryPolicy,
-        decorate: Callable[[str, dict[str, Any]], dict[str, Any]],
+        decorator: Callable[[str], Callable[[dict[str, Any]], dict[str, Any]]],
     ) -> None:
         self.db = db
         self.endpoints = endpoints
@@ -89,8 +89,8 @@ class Messages:
         self.now_ms = now_ms
         self.message_domain = message_domain
         self.retry = retry
-        self.decorate = decorate
-        """Adds what the app asks of its outgoing e-mail (open and click tracking)."""
+        self.decorator = decorator
+        """What the app asks done to its outgoing e-mail (open and click tracking)."""
 
     # --- the API ------------------------------------------------------------------------
 
@@ -223,6 +223,26 @@ class Messages:
         self._deliver(app_id, {**request, "Context": context}, work, False, campaign_id=campaign_id)
         return [None if w.status is None else w.status.delivery_status for w in work]
 
+    def queue_campaign(
+        self,
+        conn: Any,
+        app_id: str,
+        campaign_id: str,
+        items: Sequence[tuple[Recipient, str, str]],
+        request: Mapping[str, Any],
+        context: Mapping[str, str],
+    ) -> int:
+        """Compose a campaign's messages and leave them PENDING in the ledger for the retry
+        worker to send, in the caller's transaction (an event trigger's, so that the event and
+        the message it triggers commit together). Returns how many were queued."""
+        work = [_Work(key, recipient, key, source_key=source) for recipient, key, source in items]
+        sending, failed = self._prepare(app_id, {**request, "Context": context}, work)
+        return len(
+            self._record_pending(
+                conn, app_id, sending, failed, context, False, campaign_id, lease_ms=0
+            )
+        )
+
     def _deliver(
         self,
         app_id: str,
@@ -232,13 +252,46 @@ class Messages:
         *,
         campaign_id: str | None = None,
     ) -> None:
+        context = {k: str(v) for k, v in (request.get("Context") or {}).items()}
+        sending, failed = self._prepare(app_id, request, work)
+        lease = self._attempt_lease_ms()
+        with self.db.write() as conn:
+            sending = self._record_pending(
+                conn, app_id, sending, failed, context, sensitive, campaign_id, lease_ms=lease
+            )
+        results = self.dispatcher.attempt(
+            [
+                Attempt(app_id, item.recipient.channel, _sendable(item.message))
+                for item in sending
+                if item.recipient and item.message
+            ]
+        )
+        with self.db.write() as conn:
+            statuses = self._settle(
+                conn,
+                lambda _: app_id,
+                [
+                    (item.endpoint_key, item.recipient.channel, item.message, 1, None)
+                    for item in sending
+                    if item.recipient and item.message
+                ],
+                results,
+            )
+        for item, status in zip(sending, statuses, strict=True):
+            item.status = status
+
+    def _prepare(
+        self, app_id: str, request: Mapping[str, Any], work: Sequence[_Work]
+    ) -> tuple[list[_Work], list[tuple[_Work, str]]]:
+        """Compose each recipient's message: the work with a message, and the rendering
+        failures (with their message ids)."""
         configuration = request.get("MessageConfiguration") or {}
         templates = self._templates(request.get("TemplateConfiguration") or {})
-        context = {k: str(v) for k, v in (request.get("Context") or {}).items()}
         senders: dict[str, Sender] = {}
         refusals: dict[str, str | None] = {}
         seen: set[tuple[str, str]] = set()
         failed_renders: list[tuple[_Work, str]] = []
+        decorate: Callable[[dict[str, Any]], dict[str, Any]] | None = None
         for item in work:
             if item.status is not None or item.recipient is None:
                 continue
@@ -263,80 +316,77 @@ class Messages:
             try:
                 item.message = compose(recipient, configuration, templates, sender, message_id)
                 if recipient.channel == "EMAIL":
-                    item.message = self.decorate(app_id, item.message)
+                    if decorate is None:
+                        decorate = self.decorator(app_id)
+                    item.message = decorate(item.message)
             except CompositionError as error:
                 item.status = outcomes.Status(outcomes.PERMANENT_FAILURE, 400, str(error))
                 failed_renders.append((item, message_id))
-        sending = [item for item in work if item.message is not None]
+        return [item for item in work if item.message is not None], failed_renders
+
+    def _record_pending(
+        self,
+        conn: Any,
+        app_id: str,
+        sending: list[_Work],
+        failed_renders: list[tuple[_Work, str]],
+        context: Mapping[str, str],
+        sensitive: bool,
+        campaign_id: str | None,
+        *,
+        lease_ms: int,
+    ) -> list[_Work]:
+        """Write the messages to the ledger (those whose source key it already holds are left
+        out) and the rendering failures' events; returns the work written."""
         now = self.now_ms()
-        with self.db.write() as conn:
-            known = self.ledger.known_sources(
-                conn, [item.source_key for item in sending if item.source_key]
-            )
-            if known:
-                for item in sending:
-                    if item.source_key in known:
-                        item.message = None
-                sending = [item for item in sending if item.message is not None]
-            self.ledger.add(
-                conn,
-                [
-                    {
-                        "app_id": app_id,
-                        "message_id": item.message["message_id"],
-                        "source_key": item.source_key,
-                        "channel": item.recipient.channel,
-                        "address": item.recipient.address,
-                        "endpoint_key": item.endpoint_key,
-                        "campaign_id": campaign_id,
-                        "message": {**item.message, "context": context, "sensitive": sensitive},
-                        "status": PENDING,
-                        "attempts": 0,
-                        "status_code": 0,
-                        "detail": "",
-                        "created_ms": now,
-                        "next_attempt_ms": now,
-                        "lease_until_ms": now + int((self.dispatcher.timeout + 60) * 1000),
-                    }
-                    for item in sending
-                    if item.message is not None and item.recipient is not None
-                ],
-            )
-            self._record_events(
-                conn,
-                app_id,
-                [
-                    (
-                        item.endpoint_key,
-                        item.recipient.channel,
-                        {"message_id": message_id, "recipient": item.recipient.address},
-                        "RENDERING_FAILURE",
-                        item.status.message if item.status else "",
-                    )
-                    for item, message_id in failed_renders
-                    if item.recipient is not None
-                ],
-            )
-        results = self.dispatcher.attempt(
-            [
-                Attempt(app_id, item.recipient.channel, _sendable(item.message))
-                for item in sending
-                if item.recipient and item.message
-            ]
+        known = self.ledger.known_sources(
+            conn, [item.source_key for item in sending if item.source_key]
         )
-        with self.db.write() as conn:
-            statuses = self._settle(
-                conn,
-                lambda _: app_id,
-                [
-                    (item.endpoint_key, item.recipient.channel, item.message, 1, None)
-                    for item in sending
-                    if item.recipient and item.message
-                ],
-                results,
-            )
-        for item, status in zip(sending, statuses, strict=True):
-            item.status = status
+        if known:
+            for item in sending:
+                if item.source_key in known:
+                    item.message = None
+            sending = [item for item in sending if item.message is not None]
+        self.ledger.add(
+            conn,
+            [
+                {
+                    "app_id": app_id,
+                    "message_id": item.message["message_id"],
+                    "source_key": item.source_key,
+                    "channel": item.recipient.channel,
+                    "address": item.recipient.address,
+                    "endpoint_key": item.endpoint_key,
+                    "campaign_id": campaign_id,
+                    "message": {**item.message, "context": context, "sensitive": sensitive},
+                    "status": PENDING,
+                    "attempts": 0,
+                    "status_code": 0,
+                    "detail": "",
+                    "created_ms": now,
+                    "next_attempt_ms": now,
+                    "lease_until_ms": now + lease_ms if lease_ms else 0,
+                }
+                for item in sending
+                if item.message is not None and item.recipient is not None
+            ],
+        )
+        self._record_events(
+            conn,
+            app_id,
+            [
+                (
+                    item.endpoint_key,
+                    item.recipient.channel,
+                    {"message_id": message_id, "recipient": item.recipient.address},
+                    "RENDERING_FAILURE",
+                    item.status.message if item.status else "",
+                )
+                for item, message_id in failed_renders
+                if item.recipient is not None
+            ],
+        )
+        return sending
 
     def _settle(
         self,
@@ -415,9 +465,7 @@ class Messages:
     def retry_due(self) -> int:
         """Try again the PENDING messages that are due; how many were tried."""
         now = self.now_ms()
-        due = self.ledger.claim_due(
-            now, now + int((self.dispatcher.timeout + 60) * 1000), RETRY_BATCH
-        )
+        due = self.ledger.claim_due(now, now + self._attempt_lease_ms(), RETRY_BATCH)
         if not due:
             return 0
         results = self.dispatcher.attempt(
@@ -433,6 +481,11 @@ class Messages:
         return len(due)
 
     # --- helpers ------------------------------------------------------------------------
+
+    def _attempt_lease_ms(self) -> int:
+        """How long a message being attempted is kept from the retry worker: past the
+        attempt's own timeout, so a message is never in two attempts at once."""
+        return int((self.dispatcher.timeout + 5) * 1000)
 
     def _templates(self, configuration: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
         found: dict[str, Mapping[str, Any]] = {}
@@ -535,7 +588,12 @@ class RetryWorker:
         self.messages = messages
         self.interval = interval
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        """Look now: messages were just queued."""
+        self._wake.set()
 
     def start(self) -> None:
         self._stop.clear()
@@ -544,6 +602,7 @@ class RetryWorker:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(60)
             self._thread = None
@@ -556,4 +615,5 @@ class RetryWorker:
                 log.exception("retrying messages failed; trying again shortly")
                 tried = 0
             if not tried:
-                self._stop.wait(self.interval)
+                self._wake.wait(self.interval)
+                self._wake.clear()

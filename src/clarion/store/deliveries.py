@@ -150,6 +150,14 @@ class DeliveryRepository:
                 )
         return found
 
+    def release_all(self) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                deliveries.update()
+                .where(deliveries.c.status == PENDING, deliveries.c.lease_until_ms > 0)
+                .values(lease_until_ms=0)
+            )
+
     def get(self, message_id: str) -> Delivery | None:
         with self.db.read() as conn:
             row = conn.execute(

@@ -95,42 +95,6 @@ class RunRepository:
                 for r in conn.execute(query.order_by(campaigns.c.seq))
             ]
 
-    def definition(self, app_id: str, campaign_id: str, version: int) -> dict[str, Any] | None:
-        with self.db.read() as conn:
-            found = conn.execute(
-                sa.select(campaign_versions.c.definition).where(
-                    campaign_versions.c.app_id == app_id,
-                    campaign_versions.c.campaign_id == campaign_id,
-                    campaign_versions.c.version == version,
-                )
-            ).scalar()
-        return dict(found) if found is not None else None
-
-    def state(self, app_id: str, campaign_id: str) -> str | None:
-        with self.db.read() as conn:
-            found: str | None = conn.execute(
-                sa.select(campaigns.c.state).where(
-                    campaigns.c.app_id == app_id, campaigns.c.id == campaign_id
-                )
-            ).scalar()
-        return found
-
-    def set_state(
-        self, app_id: str, campaign_id: str, state: str, *, unless: Sequence[str] = ()
-    ) -> None:
-        """Move a campaign to ``state``, unless it is in one of ``unless`` (paused or deleted
-        meanwhile)."""
-        with self.db.write() as conn:
-            conn.execute(
-                campaigns.update()
-                .where(
-                    campaigns.c.app_id == app_id,
-                    campaigns.c.id == campaign_id,
-                    campaigns.c.state.not_in(list(unless)),
-                )
-                .values(state=state)
-            )
-
     def last_scheduled(self, app_id: str, campaign_id: str, treatment_id: str) -> int | None:
         with self.db.read() as conn:
             found: int | None = conn.execute(
@@ -201,6 +165,14 @@ class RunRepository:
             return
         with self.db.write() as own:
             own.execute(statement)
+
+    def release_all(self) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                campaign_runs.update()
+                .where(campaign_runs.c.state.in_(OPEN_RUNS))
+                .values(lease_until_ms=0)
+            )
 
     def open_runs(self, app_id: str, campaign_id: str) -> int:
         with self.db.read() as conn:

@@ -38,9 +38,12 @@ def load() -> dict[str, Handler]:
     from clarion.api.handlers import (  # noqa: F401
         analytics,
         apps,
+        campaign_kpis,
+        campaigns,
         channels,
         endpoints,
         events,
+        inapp,
         jobs,
         messages,
         phone,
