@@ -37,6 +37,24 @@ SEND_STATUS: Final = "campaign_send_status"
 MESSAGE_PARTS: Final = "number_of_message_parts"
 PRICE: Final = "price_in_millicents_usd"
 
+ROLLED_UP: Final = frozenset(
+    {
+        CAMPAIGN_ID,
+        JOURNEY_ID,
+        COUNTRY,
+        RECORD_STATUS,
+        DELIVERY_TYPE,
+        SEND_STATUS,
+        "treatment_id",
+        "campaign_activity_id",
+        "message_type",
+        "channel_type",
+    }
+)
+"""The attributes of message events counted per value in ``daily_attributes``: the ones metrics
+break down by. The rest (message ids, addresses, subjects, links) differ per message, so
+counting them would add rows per message sent; they stay in the stored event."""
+
 MAX_CODE_LENGTH: Final = 64
 """Country codes, statuses and channel names are short codes. Longer values are cut, so the
 facts table's key stays within PostgreSQL's index row limit whatever a client sends."""

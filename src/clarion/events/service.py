@@ -216,8 +216,10 @@ def _count(rollup: Rollup, ordinal: int | None, accepted: Accepted) -> None:
     if ordinal is not None:
         rollup.active[day].add(ordinal)
     rollup.events[(day, event_type)] += 1
+    message = messages.is_message(event_type)
     for name, value in (event.get("Attributes") or {}).items():
-        rollup.attributes[(day, event_type, name, value)] += 1
+        if not message or name in messages.ROLLED_UP:
+            rollup.attributes[(day, event_type, name, value)] += 1
     for name, number in (event.get("Metrics") or {}).items():
         rollup.metrics[(day, event_type, name)].add(float(number))
     bought = rules.purchase(event)
@@ -226,7 +228,7 @@ def _count(rollup: Rollup, ordinal: int | None, accepted: Accepted) -> None:
         totals.purchases += 1
         totals.quantity += bought.quantity
         totals.revenue += bought.revenue
-    if messages.is_message(event_type):
+    if message:
         _count_message(rollup, ordinal, day, event)
 
 
