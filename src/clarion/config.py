@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     apns_sandbox_url: str = Field(
         "", description="APNs sandbox address; empty means api.sandbox.push.apple.com."
     )
+    vapid_subject: str = Field(
+        "",
+        description="Contact push services may use about web push (mailto: or https:); empty "
+        "means the public URL when it is https, else mailto:postmaster@localhost.",
+    )
     public_url: str = Field(
         "",
         description="Where recipients reach this server (e-mail open and click tracking); "

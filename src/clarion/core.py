@@ -18,6 +18,7 @@ from clarion.clock import Clock, iso, system_clock
 from clarion.config import Settings
 from clarion.delivery import Adapter, email_adapter, sms_adapter, voice_adapter
 from clarion.delivery.push import push_adapter
+from clarion.delivery.webpush import Vapid, new_vapid_pem
 from clarion.endpoints.service import Endpoints
 from clarion.errors import NotFound
 from clarion.events.service import Events
@@ -40,6 +41,7 @@ from clarion.store.endpoints import EndpointRepository
 from clarion.store.jobs import JobRepository
 from clarion.store.keys import KeyRepository
 from clarion.store.runs import RunRepository
+from clarion.store.secrets import SecretRepository
 from clarion.store.segments import SegmentRepository
 from clarion.store.tags import TagRepository
 from clarion.store.templates import TemplateRepository
@@ -102,9 +104,11 @@ class Clarion:
         self.jobs = Jobs(runs.repo, runs, self.segments, locations, self.now, self.now_ms)
         self.job_worker = JobWorker(self.jobs)
         deliveries = DeliveryRepository(self.db)
+        self.secrets = SecretRepository(self.db)
         self.engagement = Engagement(
             self.db,
             TrackingRepository(self.db),
+            self.secrets,
             deliveries,
             self.events,
             self.public_url,
@@ -171,6 +175,8 @@ class Clarion:
                 data_dir=settings.data_dir,
                 aws_endpoint_url=settings.aws_endpoint_url,
             )
+        if channel == "PUSH":
+            return push_adapter("WEB", {}, vapid=self.vapid())
         if channel in PUSH_CHANNELS:
             credentials = self.channels.credentials(app_id, channel)
             method = self.channels.get(app_id, channel).get("DefaultAuthenticationMethod")
@@ -181,6 +187,16 @@ class Clarion:
                 base_url = settings.apns_sandbox_url
             return push_adapter(channel, credentials, base_url=base_url or None)
         raise ValueError(f"Clarion cannot deliver {channel} messages")
+
+    def vapid(self) -> Vapid:
+        """The installation's VAPID key pair, which signs web push (made on first use)."""
+        pem = self.secrets.get("vapid-private-key", new_vapid_pem).decode()
+        subject = self.settings.vapid_subject or (
+            self.public_url
+            if self.public_url.startswith("https://")
+            else "mailto:postmaster@localhost"
+        )
+        return Vapid.from_pem(pem, subject)
 
     def _channel_revision(self, app_id: str, channel: str) -> str:
         found = self._channel_for(app_id, channel)

@@ -19,7 +19,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.conftest import Server, free_port, signed_request, start_server
 from tests.delivery.conftest import Recorder, smtp_server
+from tests.delivery.push_servers import uvicorn_server
 from tests.delivery.test_fcm import Google, google, service_json
+from tests.delivery.test_webpush import PushService
 
 IDENTITY = "arn:aws:ses:us-east-1:123456789012:identity/example.com"
 
@@ -557,3 +559,35 @@ def test_a_mail_server_that_is_down_delays_messages_and_loses_none(tmp_path: Pat
         assert kpi(pinpoint, app_id, "txn-emails-delivered") == len(addresses)
     finally:
         server.stop()
+
+
+def test_web_push_to_a_browser_subscription(server: Server, pinpoint: Any, app: str) -> None:
+    key = signed_request(server, "GET", "/clarion/v1/web-push/public-key").json()["PublicKey"]
+    service = PushService()
+    with uvicorn_server(service.app) as base_url:
+        browser = service.subscribe(base_url, "tab-1")
+        pinpoint.update_endpoint(
+            ApplicationId=app,
+            EndpointId="ann-browser",
+            EndpointRequest={
+                "ChannelType": "PUSH",
+                "Address": browser.subscription,
+                "User": {"UserId": "ann", "UserAttributes": {"FirstName": ["Ann"]}},
+            },
+        )
+        result = pinpoint.send_messages(
+            ApplicationId=app,
+            MessageRequest={
+                "MessageConfiguration": {
+                    "DefaultPushNotificationMessage": {
+                        "Title": "Hi {{User.UserAttributes.FirstName}}",
+                        "Body": "Back in stock",
+                    }
+                },
+                "Endpoints": {"ann-browser": {}},
+            },
+        )["MessageResponse"]["EndpointResult"]["ann-browser"]
+    assert result["DeliveryStatus"] == "SUCCESSFUL", result
+    [delivered] = service.delivered
+    assert delivered.vapid_key == key
+    assert b"Hi Ann" in delivered.plaintext

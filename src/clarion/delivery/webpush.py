@@ -72,6 +72,15 @@ class Vapid:
         return b64url(_point(self.private_key.public_key()))
 
 
+def new_vapid_pem() -> bytes:
+    """A fresh P-256 key pair for VAPID, as PKCS#8 PEM."""
+    return ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
 @dataclass(frozen=True)
 class Subscription:
     endpoint: str = field(repr=False)

@@ -21,8 +21,10 @@ from clarion.templates.render import RenderError, Template, TemplateError, compi
 from clarion.templates.render import recipient_values as _recipient_values
 
 PUSH_CHANNELS = frozenset(
-    {"GCM", "APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX", "ADM", "BAIDU"}
+    {"GCM", "APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX", "ADM", "BAIDU", "PUSH"}
 )
+"""Push channels; PUSH is web push: the endpoint's Address is the browser's PushSubscription
+(JSON) and the server's own VAPID key signs, so there is no per-app channel to set up."""
 _PUSH_MESSAGE = {
     "GCM": "GCMMessage",
     "APNS": "APNSMessage",
@@ -227,7 +229,7 @@ def _push(
     message_id: str,
 ) -> dict[str, Any]:
     channel = recipient.channel
-    specific = configuration.get(_PUSH_MESSAGE[channel]) or {}
+    specific = configuration.get(_PUSH_MESSAGE.get(channel, "")) or {}
     default = configuration.get("DefaultPushNotificationMessage") or {}
     template = template or {}
     from_template = {
@@ -259,7 +261,7 @@ def _push(
     return {
         "message_id": message_id,
         "token": recipient.address,
-        "platform": channel,
+        "platform": "WEB" if channel == "PUSH" else channel,
         "title": _render(title, values),
         "body": _render(body, values),
         "data": {k: str(v) for k, v in (field("Data") or {}).items()},

@@ -13,6 +13,7 @@ from clarion.messaging.service import record_events
 from clarion.messaging.tracking import CLICK_PATH, OPEN_PATH, Signer, add_tracking
 from clarion.store.database import Database
 from clarion.store.deliveries import DeliveryRepository
+from clarion.store.secrets import SecretRepository
 from clarion.store.tracking import TrackingRepository
 
 
@@ -21,6 +22,7 @@ class Engagement:
         self,
         db: Database,
         repo: TrackingRepository,
+        secrets: SecretRepository,
         ledger: DeliveryRepository,
         events: Events,
         public_url: str,
@@ -28,6 +30,7 @@ class Engagement:
     ) -> None:
         self.db = db
         self.repo = repo
+        self.secrets = secrets
         self.ledger = ledger
         self.events = events
         self.public_url = public_url.rstrip("/")
@@ -37,7 +40,7 @@ class Engagement:
     @property
     def signer(self) -> Signer:
         if self._signer is None:
-            self._signer = Signer(self.repo.secret("email-tracking"))
+            self._signer = Signer(self.secrets.get("email-tracking"))
         return self._signer
 
     def settings(self, app_id: str) -> dict[str, bool]:

@@ -503,6 +503,8 @@ class Messages:
         return found
 
     def _channel_refusal(self, app_id: str, channel: str) -> str | None:
+        if channel == "PUSH":
+            return None
         settings = self.channel_for(app_id, channel)
         if settings is None:
             return f"The {channel} channel is not set up for this app"

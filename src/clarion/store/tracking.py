@@ -1,14 +1,11 @@
-"""Per-app e-mail tracking switches and the installation's signing secrets."""
+"""Per-app e-mail tracking switches."""
 
 from __future__ import annotations
 
-import secrets
-
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from clarion.store.database import Database
-from clarion.store.schema import email_tracking, server_secrets
+from clarion.store.schema import email_tracking
 
 
 class TrackingRepository:
@@ -29,23 +26,3 @@ class TrackingRepository:
         with self.db.write() as conn:
             conn.execute(email_tracking.delete().where(email_tracking.c.app_id == app_id))
             conn.execute(email_tracking.insert().values(app_id=app_id, opens=opens, clicks=clicks))
-
-    def secret(self, name: str) -> bytes:
-        """A random secret made the first time any node asks, the same for all of them after."""
-        with self.db.read() as conn:
-            found = conn.execute(
-                sa.select(server_secrets.c.value).where(server_secrets.c.name == name)
-            ).scalar()
-        if found is not None:
-            return bytes(found)
-        with self.db.write() as conn:
-            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-            conn.execute(
-                dialect.insert(server_secrets)
-                .values(name=name, value=secrets.token_bytes(32))
-                .on_conflict_do_nothing()
-            )
-            value = conn.execute(
-                sa.select(server_secrets.c.value).where(server_secrets.c.name == name)
-            ).scalar_one()
-        return bytes(value)

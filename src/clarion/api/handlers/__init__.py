@@ -53,6 +53,7 @@ def load() -> dict[str, Handler]:
         tags,
         templates,
         tracking,
+        webpush,
     )
 
     return HANDLERS
