@@ -116,9 +116,10 @@ def start_server(data_dir: Path, database_url: str | None, **settings: str) -> S
     return server
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A new, empty PostgreSQL database for this test run, dropped afterwards."""
+@contextlib.contextmanager
+def new_postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped afterwards (a skip, or in CI a failure, when
+    PostgreSQL is unreachable)."""
     admin_url = os.environ.get("CLARION_TEST_DATABASE_URL", DEFAULT_PG)
     try:
         admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=3)
@@ -135,6 +136,16 @@ def postgres_url() -> Iterator[str]:
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """The test run's PostgreSQL database, shared by the servers started with the default
+    settings. A server configured otherwise (where messages go, file roots) needs a database of
+    its own, from ``new_postgres_database``: every server's workers take any job, run or
+    message in their database, and would handle another's with their own settings."""
+    with new_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -4,6 +4,7 @@ stopping good ones, Pinpoint export files loading back unchanged, the CLI, and r
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
@@ -19,7 +20,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from tests.conftest import Server, free_port, signed_request, start_server
+from tests.conftest import Server, free_port, new_postgres_database, signed_request, start_server
 
 ROLE = "arn:aws:iam::123456789012:role/pinpoint-import"
 AWS_ENV = {
@@ -60,8 +61,9 @@ def server(
     roots: Path,
     s3_url: str,
 ) -> Iterator[Server]:
+    stack = contextlib.ExitStack()
     database_url = (
-        request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+        stack.enter_context(new_postgres_database()) if request.param == "postgresql" else None
     )
     running = start_server(
         tmp_path_factory.mktemp(f"jobs-{request.param}"),
@@ -75,6 +77,7 @@ def server(
     finally:
         if running.process.poll() is None:
             running.stop()
+        stack.close()
 
 
 @pytest.fixture

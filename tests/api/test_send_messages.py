@@ -4,6 +4,7 @@ delivery events in the application KPIs."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -17,7 +18,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.conftest import Server, free_port, signed_request, start_server
+from tests.conftest import Server, free_port, new_postgres_database, signed_request, start_server
 from tests.delivery.conftest import Recorder, smtp_server
 from tests.delivery.push_servers import uvicorn_server
 from tests.delivery.test_fcm import Google, google, service_json
@@ -55,8 +56,9 @@ def server(
     smtp_port: int,
     fcm: tuple[Google, str],
 ) -> Iterator[Server]:
+    stack = contextlib.ExitStack()
     database_url = (
-        request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+        stack.enter_context(new_postgres_database()) if request.param == "postgresql" else None
     )
     running = start_server(
         tmp_path_factory.mktemp(f"send-{request.param}"),
@@ -72,6 +74,7 @@ def server(
     finally:
         if running.process.poll() is None:
             running.stop()
+        stack.close()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ with a plain-text script delivered and an SSML one refused for its recipient alo
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,15 +11,16 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Server, start_server
+from tests.conftest import Server, new_postgres_database, start_server
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
+    stack = contextlib.ExitStack()
     database_url = (
-        request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+        stack.enter_context(new_postgres_database()) if request.param == "postgresql" else None
     )
     running = start_server(
         tmp_path_factory.mktemp(f"voice-{request.param}"),
@@ -30,6 +32,7 @@ def server(
     finally:
         if running.process.poll() is None:
             running.stop()
+        stack.close()
 
 
 def test_a_voice_message_reaches_the_outbox(server: Server, pinpoint: Any, app_id: str) -> None:
