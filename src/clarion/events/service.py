@@ -135,9 +135,10 @@ class Events:
 
     def record(self, conn: Any, app_id: str, candidates: list[Accepted]) -> list[Accepted]:
         """Store checked events and fold them into the rollups, in the caller's transaction;
-        returns the events refused for the custom-event-type quota. Events of an address that
-        is no endpoint (a message sent straight to an address) count in the per-day totals but
-        in no per-endpoint rollup."""
+        returns the events refused for the custom-event-type quota. Message events (what
+        Clarion sent and how it went) say nothing of the endpoint's own use of the app: they
+        count in the message rollups, not as activity, sessions or recency. Events of an
+        address that is no endpoint count in the per-day totals only."""
         writer = EventWriter(conn, app_id)
         ordinals = writer.ordinals({c.endpoint_key for c in candidates})
         accepted, refused = self._within_type_quota(writer, candidates)
@@ -163,7 +164,7 @@ class Events:
         per_endpoint: dict[int, list[Accepted]] = defaultdict(list)
         for c in fresh:
             ordinal = ordinals.get(c.endpoint_key)
-            if ordinal is not None:
+            if ordinal is not None and not messages.is_message(c.event["EventType"]):
                 per_endpoint[ordinal].append(c)
             _count(rollup, ordinal, c)
         activity = writer.activity(per_endpoint)
@@ -213,10 +214,10 @@ def _count(rollup: Rollup, ordinal: int | None, accepted: Accepted) -> None:
     event = accepted.event
     event_type = event["EventType"]
     day = rules.day_of(accepted.timestamp_ms)
-    if ordinal is not None:
+    message = messages.is_message(event_type)
+    if ordinal is not None and not message:
         rollup.active[day].add(ordinal)
     rollup.events[(day, event_type)] += 1
-    message = messages.is_message(event_type)
     for name, value in (event.get("Attributes") or {}).items():
         if not message or name in messages.ROLLED_UP:
             rollup.attributes[(day, event_type, name, value)] += 1
