@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,7 +27,13 @@ import sqlalchemy as sa
 from clarion.campaigns import limits as campaign_limits
 from clarion.campaigns.messages import direct_configuration, targets
 from clarion.campaigns.quiet import effective_quiet_time, in_quiet_time
-from clarion.campaigns.schedule import Schedule, local_send_time, parse_schedule, run_times
+from clarion.campaigns.schedule import (
+    START_TIME_SLACK,
+    Schedule,
+    local_send_time,
+    parse_schedule,
+    run_times,
+)
 from clarion.campaigns.service import Campaigns
 from clarion.campaigns.treatments import assign, treatment_sizes
 from clarion.clock import iso
@@ -130,10 +136,13 @@ class CampaignEngine:
             after = (
                 datetime.fromtimestamp(last / 1000, UTC)
                 if last is not None
-                else created - timedelta(milliseconds=1)
+                else created - START_TIME_SLACK - timedelta(milliseconds=1)
             )
             lead = LOCAL_LEAD if schedule.is_local_time else timedelta(0)
-            for moment in run_times(schedule, after=after, until=now + lead, created=created):
+            due = list(run_times(schedule, after=after, until=now + lead, created=created))
+            # A campaign that was paused, or a cluster that was down, does not flood: of the
+            # runs it missed only the latest is sent.
+            for moment in due[-1:]:
                 rows.append(self._run_row(campaign, treatment, moment, moment - lead))
             upcoming = next(
                 run_times(
@@ -196,7 +205,8 @@ class CampaignEngine:
         treatment = treatments(definition)[int(run.treatment_id)]
         if run.state == "PENDING":
             self.runs.update(None, run, state="EXECUTING", start=iso(self.clock()))
-            self.campaigns.set_state(run.app_id, run.campaign_id, "EXECUTING", only_from=LIVE)
+        # Also for a run resumed mid-way: resuming made its campaign SCHEDULED again.
+        self.campaigns.set_state(run.app_id, run.campaign_id, "EXECUTING", only_from=LIVE)
         _Pass(self, run, definition, treatment).go()
 
     def state(self, run: Run) -> str | None:
@@ -214,6 +224,28 @@ class CampaignEngine:
         campaign = next((c for c in self.runs.live(run.app_id) if c.id == run.campaign_id), None)
         if campaign is not None:
             self._plan_campaign(campaign, self.clock())
+
+    def sent_counts(
+        self,
+        conn: Any,
+        app_id: str,
+        campaign_id: str,
+        limits: campaign_limits.Limits,
+        keys: Sequence[str],
+    ) -> tuple[dict[str, int], dict[str, int]]:
+        """What the Daily and Total limits count for these endpoints: their messages of the
+        last DAILY_WINDOW (the app's campaigns' or this one's), and this campaign's in all."""
+        if limits.daily is None and limits.total is None:
+            return {}, {}
+        window_ms = int(campaign_limits.DAILY_WINDOW.total_seconds() * 1000)
+        daily = self.ledger.counts(
+            conn,
+            app_id,
+            keys,
+            since_ms=self.now_ms() - window_ms,
+            campaign_id=None if limits.daily_across_campaigns else campaign_id,
+        )
+        return daily, self.ledger.counts(conn, app_id, keys, campaign_id=campaign_id)
 
     # --- event triggers -----------------------------------------------------------------
 
@@ -265,8 +297,18 @@ class CampaignEngine:
         )
         app = self.app_settings(campaign.app_id)
         quiet = effective_quiet_time(app, definition.get("Schedule"))
+        limits = campaign_limits.effective_limits(app.get("Limits"), definition.get("Limits"))
+        daily, total = self.sent_counts(conn, campaign.app_id, campaign.id, limits, list(members))
+        known = (
+            self.ledger.known_sources(
+                conn, [f"{campaign.id}/{a.endpoint_key}/{a.event_id}" for a in hits]
+            )
+            if limits.daily is not None or limits.total is not None
+            else set()
+        )
         by_treatment: dict[int, list[tuple[Recipient, str, str]]] = {}
         for hit in hits:
+            key, source = hit.endpoint_key, f"{campaign.id}/{hit.endpoint_key}/{hit.event_id}"
             document = members.get(hit.endpoint_key)
             if document is None or document.get("OptOut") == "ALL":
                 continue
@@ -281,15 +323,18 @@ class CampaignEngine:
             timezone = (document.get("Demographic") or {}).get("Timezone")
             if share.treatment is None or (quiet and in_quiet_time(now, *quiet, timezone)):
                 continue
+            if source in known or not campaign_limits.endpoint_allowed(
+                limits, sent_in_window=daily.get(key, 0), sent_total=total.get(key, 0)
+            ):
+                continue
+            daily[key], total[key] = daily.get(key, 0) + 1, total.get(key, 0) + 1
             recipient = Recipient(
                 document.get("Address") or "",
                 document.get("ChannelType") or "",
                 {**document, "Id": document.get("Id", hit.endpoint_key)},
                 {},
             )
-            by_treatment.setdefault(share.treatment, []).append(
-                (recipient, hit.endpoint_key, f"{campaign.id}/{hit.endpoint_key}/{hit.event_id}")
-            )
+            by_treatment.setdefault(share.treatment, []).append((recipient, key, source))
         queued = 0
         for index, items in by_treatment.items():
             treatment = every[index].definition
@@ -377,6 +422,10 @@ class _Pass:
         }
         self.metrics = dict(run.metrics)
         self.position = dict(run.position)
+        self.zones: set[str] = set(self.position.get("zones", []))
+        """The members' time zones seen by a local-time run ("" for none), and those whose
+        wave has come: Pinpoint's TimezonesTotalCount and TimezonesCompletedCount."""
+        self.zones_due: set[str] = set(self.position.get("zones_due", []))
         self.started = time.monotonic()
         self.sent = 0
 
@@ -477,9 +526,16 @@ class _Pass:
                 due = local_send_time(
                     self.schedule.wall_clock(self.scheduled), timezone, self.schedule.zone
                 )
+                zone = timezone or ""
+                self.zones.add(zone)
+                if due <= now:
+                    self.zones_due.add(zone)
                 if due > now:
                     due_ms = int(due.timestamp() * 1000)
                     later = due_ms if later is None else min(later, due_ms)
+                    continue
+                deadline = campaign_limits.delivery_deadline(self.limits, due)
+                if deadline is not None and now > deadline:
                     continue
             if self.quiet and in_quiet_time(now, *self.quiet, timezone):
                 skipped.append((stored.key, channel, "QUIET_TIME"))
@@ -488,7 +544,14 @@ class _Pass:
         chosen = self._within_limits(chosen, skipped)
         if chosen and self.hook.get("WebUrl"):
             chosen = self._hooked(chosen)
-        self._throttle(len(chosen))
+        for part in self._paced(chosen):
+            self._deliver(part)
+        if skipped:
+            self._record_skips(skipped)
+        return later
+
+    def _deliver(self, chosen: list[StoredEndpoint]) -> None:
+        engine, run = self.engine, self.run
         custom = [s for s in chosen if s.document.get("ChannelType") in self.custom_types]
         if custom:
             self._deliver_custom(custom)
@@ -517,9 +580,6 @@ class _Pass:
             self.sent += len(chosen)
             self._count("TotalEndpointCount", sum(1 for s in statuses if s is not None))
             self._count("SuccessfulEndpointCount", statuses.count(outcomes.SUCCESSFUL))
-        if skipped:
-            self._record_skips(skipped)
-        return later
 
     def _hooked(self, chosen: list[StoredEndpoint]) -> list[StoredEndpoint]:
         """The campaign hook (Mode FILTER, Pinpoint's default): the web URL gets the batch and
@@ -590,17 +650,10 @@ class _Pass:
         if limits.daily is None and limits.total is None:
             return chosen
         engine, run = self.engine, self.run
-        keys = [s.key for s in chosen]
-        now_ms = engine.now_ms()
         with engine.db.read() as conn:
-            daily = engine.ledger.counts(
-                conn,
-                run.app_id,
-                keys,
-                since_ms=now_ms - int(campaign_limits.DAILY_WINDOW.total_seconds() * 1000),
-                campaign_id=None if limits.daily_across_campaigns else run.campaign_id,
+            daily, total = engine.sent_counts(
+                conn, run.app_id, run.campaign_id, limits, [s.key for s in chosen]
             )
-            total = engine.ledger.counts(conn, run.app_id, keys, campaign_id=run.campaign_id)
         allowed = []
         for stored in chosen:
             if campaign_limits.endpoint_allowed(
@@ -613,18 +666,28 @@ class _Pass:
                 skipped.append((stored.key, stored.document.get("ChannelType") or "", "DAILY_CAP"))
         return allowed
 
-    def _throttle(self, count: int) -> None:
-        """Keep to MessagesPerSecond: wait until the rate allows this batch."""
+    def _paced(self, chosen: list[StoredEndpoint]) -> Iterator[list[StoredEndpoint]]:
+        """Keep to MessagesPerSecond: the batch in parts, each when ``send_budget`` allows it,
+        so the rate holds within a batch too. Once the engine stops, the rest goes at once: the
+        run's position moves past the whole batch."""
         rate = self.limits.messages_per_second
-        if rate is None or count == 0:
-            return
-        wait = (self.sent + count) / rate - (time.monotonic() - self.started) - 1
-        if wait > 0:
-            self.engine.stopping.wait(wait)
+        while chosen:
+            budget = campaign_limits.send_budget(
+                self.limits, elapsed_seconds=time.monotonic() - self.started, sent=self.sent
+            )
+            if budget is None or self.engine.stopping.is_set():
+                budget = len(chosen)
+            if budget == 0 and rate is not None:
+                self.engine.stopping.wait(1 / rate)
+                continue
+            yield chosen[:budget]
+            chosen = chosen[budget:]
 
     def _expired(self) -> bool:
+        """Past MaximumDuration after the run's start (a local-time run's endpoints each have
+        their own deadline, see ``_send``), or past the schedule's end."""
         now = self.engine.clock()
-        if self.deadline is not None and now > self.deadline:
+        if self.deadline is not None and now > self.deadline and not self.schedule.is_local_time:
             return True
         return (
             self.schedule.end is not None
@@ -677,30 +740,31 @@ class _Pass:
     def _save(self, **position: Any) -> None:
         lease = position.pop("lease_until_ms", self.engine.now_ms() + LEASE_MS)
         self.position.update(position)
-        self.engine.runs.update(
-            None,
-            self.run,
-            position=self.position,
-            metrics=self.metrics,
-            total_endpoint_count=int(self.metrics.get("TotalEndpointCount", 0)),
-            successful_endpoint_count=int(self.metrics.get("SuccessfulEndpointCount", 0)),
-            lease_until_ms=lease,
-        )
+        self.engine.runs.update(None, self.run, **self._progress(), lease_until_ms=lease)
 
     def _finish(self, result: str) -> None:
         self.engine.runs.update(
             None,
             self.run,
+            **self._progress(),
             state="COMPLETED",
             result=result,
             end=iso(self.engine.clock()),
-            metrics=self.metrics,
-            position=self.position,
-            total_endpoint_count=int(self.metrics.get("TotalEndpointCount", 0)),
-            successful_endpoint_count=int(self.metrics.get("SuccessfulEndpointCount", 0)),
             lease_until_ms=0,
         )
         self.engine.finished(self.run)
+
+    def _progress(self) -> dict[str, Any]:
+        if self.zones:
+            self.position |= {"zones": sorted(self.zones), "zones_due": sorted(self.zones_due)}
+        return {
+            "position": self.position,
+            "metrics": self.metrics,
+            "total_endpoint_count": int(self.metrics.get("TotalEndpointCount", 0)),
+            "successful_endpoint_count": int(self.metrics.get("SuccessfulEndpointCount", 0)),
+            "timezones_total_count": len(self.zones),
+            "timezones_completed_count": len(self.zones_due),
+        }
 
 
 def _triggered(campaign: LiveCampaign) -> bool:

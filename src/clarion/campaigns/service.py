@@ -201,12 +201,12 @@ class Campaigns:
     ) -> dict[str, Any]:
         """The campaign's runs, one per treatment and scheduled start, as the scheduler left
         them."""
-        self._latest(app_id, campaign_id)
+        campaign = self._latest(app_id, campaign_id)
         limit = paging.page_size(size)
         listing = f"campaign-activities:{campaign_id}"
         rows = self.repo.runs(app_id, campaign_id, paging.decode_token(listing, token), limit + 1)
         result: dict[str, Any] = {
-            "Item": [_activity(app_id, campaign_id, run) for _, run in rows[:limit]]
+            "Item": [_activity(app_id, campaign_id, run, campaign.state) for _, run in rows[:limit]]
         }
         if len(rows) > limit:
             result["NextToken"] = paging.encode_token(listing, rows[limit - 1][0])
@@ -474,8 +474,16 @@ def _check_url(url: str, path: str) -> None:
         )
 
 
-def _activity(app_id: str, campaign_id: str, run: CampaignRun) -> dict[str, Any]:
+def _activity(
+    app_id: str, campaign_id: str, run: CampaignRun, campaign_state: str
+) -> dict[str, Any]:
+    """A run as ActivityResponse: its State one of PENDING, RUNNING (the scheduler's
+    EXECUTING), PAUSED (a started run of a paused campaign), CANCELLED or COMPLETED, and its
+    Result SUCCESS or FAIL (a run that ran past MaximumDuration, EXPIRED to the scheduler)."""
     scheduled = datetime.fromtimestamp(run.scheduled_ms / 1000, UTC)
+    state = "RUNNING" if run.state == EXECUTING else run.state
+    if state == "RUNNING" and campaign_state == PAUSED:
+        state = PAUSED
     activity: dict[str, Any] = {
         "Id": run.id,
         "ApplicationId": app_id,
@@ -484,8 +492,8 @@ def _activity(app_id: str, campaign_id: str, run: CampaignRun) -> dict[str, Any]
         "ScheduledStart": iso(scheduled),
         "Start": run.start,
         "End": run.end,
-        "State": run.state,
-        "Result": run.result,
+        "State": state,
+        "Result": run.result if run.result in (None, "SUCCESS") else "FAIL",
         "TotalEndpointCount": run.total_endpoint_count,
         "SuccessfulEndpointCount": run.successful_endpoint_count,
         "TimezonesTotalCount": run.timezones_total_count,

@@ -271,7 +271,13 @@ class Messages:
                 conn,
                 lambda _: app_id,
                 [
-                    (item.endpoint_key, item.recipient.channel, item.message, 1, None)
+                    (
+                        item.endpoint_key,
+                        item.recipient.channel,
+                        {**item.message, "context": context, "sensitive": sensitive},
+                        1,
+                        None,
+                    )
                     for item in sending
                     if item.recipient and item.message
                 ],

@@ -108,8 +108,8 @@ class DeliveryRepository:
         since_ms: int = 0,
         campaign_id: str | None = None,
     ) -> dict[str, int]:
-        """Messages made for each endpoint (of one campaign, or of all), since a moment: what
-        the Daily and Total limits count."""
+        """Campaign messages made for each endpoint (of one campaign, or of every campaign),
+        since a moment: what the Daily and Total limits count. Direct sends never count."""
         if not keys:
             return {}
         query = (
@@ -122,8 +122,11 @@ class DeliveryRepository:
             )
             .group_by(deliveries.c.endpoint_key)
         )
-        if campaign_id is not None:
-            query = query.where(deliveries.c.campaign_id == campaign_id)
+        query = query.where(
+            deliveries.c.campaign_id.is_not(None)
+            if campaign_id is None
+            else deliveries.c.campaign_id == campaign_id
+        )
         return {row[0]: row[1] for row in conn.execute(query)}
 
     def claim_due(self, now_ms: int, until_ms: int, limit: int) -> list[Delivery]:
