@@ -26,6 +26,9 @@ import psycopg
 import pytest
 from botocore.config import Config
 
+from clarion.config import load_settings
+from clarion.store.database import Database
+
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 
@@ -146,6 +149,25 @@ def postgres_url() -> Iterator[str]:
     message in their database, and would handle another's with their own settings."""
     with new_postgres_database() as url:
         yield url
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def db(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
+    """A migrated store for repository-level tests, on each backend (the session's PostgreSQL
+    database, which other tests share: tests keep to apps of their own)."""
+    url = (
+        load_settings(database_url=request.getfixturevalue("postgres_url")).sqlalchemy_url
+        if request.param == "postgresql"
+        else f"sqlite:///{tmp_path_factory.mktemp('store') / 'clarion.db'}"
+    )
+    database = Database(url)
+    database.migrate()
+    try:
+        yield database
+    finally:
+        database.dispose()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

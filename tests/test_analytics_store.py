@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -22,7 +22,6 @@ from pyroaring import BitMap
 
 from clarion.analytics import kpis, reports
 from clarion.api.protocol import Protocol
-from clarion.config import load_settings
 from clarion.errors import BadRequest, NotFound
 from clarion.store.database import Database
 from clarion.store.endpoints import EndpointWriter
@@ -41,23 +40,6 @@ TODAY = NOW.date()
 HISTORY = [TODAY - timedelta(days=n) for n in range(59, -1, -1)]
 
 Activity = dict[date, set[int]]
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def db(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Database]:
-    url = (
-        load_settings(database_url=request.getfixturevalue("postgres_url")).sqlalchemy_url
-        if request.param == "postgresql"
-        else f"sqlite:///{tmp_path_factory.mktemp('analytics') / 'clarion.db'}"
-    )
-    database = Database(url)
-    database.migrate()
-    try:
-        yield database
-    finally:
-        database.dispose()
 
 
 @pytest.fixture

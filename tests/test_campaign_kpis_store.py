@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -25,7 +25,6 @@ import sqlalchemy as sa
 
 from clarion.analytics import campaigns, kpis
 from clarion.analytics.kpis import EndpointKpi, FactKpi, Grouping, Kpi, Quantity
-from clarion.config import load_settings
 from clarion.endpoints.service import Endpoints
 from clarion.errors import BadRequest
 from clarion.events.service import Events
@@ -186,23 +185,6 @@ def request(events: list[Sent], tag: str) -> dict[str, Any]:
 
 
 # --- Fixtures -------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def db(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Database]:
-    url = (
-        load_settings(database_url=request.getfixturevalue("postgres_url")).sqlalchemy_url
-        if request.param == "postgresql"
-        else f"sqlite:///{tmp_path_factory.mktemp('campaign-kpis') / 'clarion.db'}"
-    )
-    database = Database(url)
-    database.migrate()
-    try:
-        yield database
-    finally:
-        database.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ deletion that takes versions and runs along."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +12,6 @@ import pytest
 
 from clarion.arns import Arns
 from clarion.campaigns.service import Campaigns
-from clarion.config import load_settings
 from clarion.errors import BadRequest, NotFound
 from clarion.segments.service import Segments
 from clarion.store.campaigns import CampaignRepository, CampaignRun
@@ -25,23 +23,6 @@ from clarion.tags import Tags
 
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 ARNS = Arns("us-east-1", "000000000000")
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def db(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Database]:
-    url = (
-        load_settings(database_url=request.getfixturevalue("postgres_url")).sqlalchemy_url
-        if request.param == "postgresql"
-        else f"sqlite:///{tmp_path_factory.mktemp('campaigns') / 'clarion.db'}"
-    )
-    database = Database(url)
-    database.migrate()
-    try:
-        yield database
-    finally:
-        database.dispose()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -23,7 +23,6 @@ import pytest
 import sqlalchemy as sa
 
 from clarion.analytics import kpis
-from clarion.config import load_settings
 from clarion.endpoints.service import Endpoints
 from clarion.events.service import Events
 from clarion.store.apps import AppRepository
@@ -196,23 +195,6 @@ def request(events: list[Sent], tag: str) -> dict[str, Any]:
 
 
 # --- Fixtures -------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def db(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Database]:
-    url = (
-        load_settings(database_url=request.getfixturevalue("postgres_url")).sqlalchemy_url
-        if request.param == "postgresql"
-        else f"sqlite:///{tmp_path_factory.mktemp('delivery') / 'clarion.db'}"
-    )
-    database = Database(url)
-    database.migrate()
-    try:
-        yield database
-    finally:
-        database.dispose()
 
 
 @pytest.fixture(scope="module")
