@@ -51,6 +51,7 @@ endpoints = sa.Table(
     sa.UniqueConstraint("app_id", "endpoint_id"),
     sa.Index("ix_endpoints_app_user", "app_id", "user_id"),
     sa.Index("ix_endpoints_app_address", "app_id", "address"),
+    sa.Index("ix_endpoints_app_ordinal", "app_id", "ordinal"),
 )
 
 attribute_names = sa.Table(
