@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from clarion.errors import BadRequest
+
+T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -37,3 +41,21 @@ def decode_token(kind: str, token: str | None) -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
     raise BadRequest(f"Token is not a token this listing issued: {token!r}")
+
+
+def page(
+    listing: str,
+    size: str | None,
+    token: str | None,
+    fetch: Callable[[int, int], Sequence[T]],
+    position: Callable[[T], int],
+    item: Callable[[T], dict[str, Any]],
+) -> dict[str, Any]:
+    """One page of a listing: ``fetch(after, limit)`` reads one row more than the page holds,
+    so a NextToken (the last row's ``position``) is given only when more rows follow."""
+    limit = page_size(size)
+    rows = fetch(decode_token(listing, token), limit + 1)
+    result: dict[str, Any] = {"Item": [item(row) for row in rows[:limit]]}
+    if len(rows) > limit:
+        result["NextToken"] = encode_token(listing, position(rows[limit - 1]))
+    return result

@@ -47,12 +47,14 @@ class Apps:
         self, page_size: str | None, token: str | None, only: frozenset[str] | None
     ) -> dict[str, Any]:
         """One page of apps in creation order; ``only`` hides apps outside a key's scope."""
-        size = paging.page_size(page_size)
-        records = self.repo.page(paging.decode_token("apps", token), size + 1, only)
-        result: dict[str, Any] = {"Item": [self._response(r) for r in records[:size]]}
-        if len(records) > size:
-            result["NextToken"] = paging.encode_token("apps", records[size - 1].seq)
-        return result
+        return paging.page(
+            "apps",
+            page_size,
+            token,
+            lambda after, limit: self.repo.page(after, limit, only),
+            lambda record: record.seq,
+            self._response,
+        )
 
     def delete(self, app_id: str) -> dict[str, Any]:
         response = self.get(app_id)

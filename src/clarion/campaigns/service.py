@@ -175,26 +175,27 @@ class Campaigns:
         return self._response(app_id, found)
 
     def page(self, app_id: str, size: str | None, token: str | None) -> dict[str, Any]:
-        limit = paging.page_size(size)
-        rows = self.repo.page(app_id, paging.decode_token("campaigns", token), limit + 1)
-        result: dict[str, Any] = {"Item": [self._response(app_id, v) for _, v in rows[:limit]]}
-        if len(rows) > limit:
-            result["NextToken"] = paging.encode_token("campaigns", rows[limit - 1][0])
-        return result
+        return paging.page(
+            "campaigns",
+            size,
+            token,
+            lambda after, limit: self.repo.page(app_id, after, limit),
+            lambda row: row[0],
+            lambda row: self._response(app_id, row[1]),
+        )
 
     def versions(
         self, app_id: str, campaign_id: str, size: str | None, token: str | None
     ) -> dict[str, Any]:
         self._latest(app_id, campaign_id)
-        limit = paging.page_size(size)
-        listing = f"campaign-versions:{campaign_id}"
-        found = self.repo.versions(
-            app_id, campaign_id, paging.decode_token(listing, token), limit + 1
+        return paging.page(
+            f"campaign-versions:{campaign_id}",
+            size,
+            token,
+            lambda after, limit: self.repo.versions(app_id, campaign_id, after, limit),
+            lambda version: version.version,
+            lambda version: self._response(app_id, version),
         )
-        result: dict[str, Any] = {"Item": [self._response(app_id, v) for v in found[:limit]]}
-        if len(found) > limit:
-            result["NextToken"] = paging.encode_token(listing, found[limit - 1].version)
-        return result
 
     def activities(
         self, app_id: str, campaign_id: str, size: str | None, token: str | None
@@ -202,15 +203,14 @@ class Campaigns:
         """The campaign's runs, one per treatment and scheduled start, as the scheduler left
         them."""
         campaign = self._latest(app_id, campaign_id)
-        limit = paging.page_size(size)
-        listing = f"campaign-activities:{campaign_id}"
-        rows = self.repo.runs(app_id, campaign_id, paging.decode_token(listing, token), limit + 1)
-        result: dict[str, Any] = {
-            "Item": [_activity(app_id, campaign_id, run, campaign.state) for _, run in rows[:limit]]
-        }
-        if len(rows) > limit:
-            result["NextToken"] = paging.encode_token(listing, rows[limit - 1][0])
-        return result
+        return paging.page(
+            f"campaign-activities:{campaign_id}",
+            size,
+            token,
+            lambda after, limit: self.repo.runs(app_id, campaign_id, after, limit),
+            lambda row: row[0],
+            lambda row: _activity(app_id, campaign_id, row[1], campaign.state),
+        )
 
     def delete(self, app_id: str, campaign_id: str) -> dict[str, Any]:
         response = self.get(app_id, campaign_id)

@@ -118,15 +118,14 @@ class Jobs:
     ) -> dict[str, Any]:
         if segment_id is not None and not self.segments.exists(app_id, segment_id):
             raise NotFound(f"Segment not found: {segment_id}")
-        limit = paging.page_size(size)
-        kind = f"jobs:{job_type}:{segment_id or ''}"
-        found = self.repo.page(
-            app_id, job_type, segment_id, paging.decode_token(kind, token), limit + 1
+        return paging.page(
+            f"jobs:{job_type}:{segment_id or ''}",
+            size,
+            token,
+            lambda before, limit: self.repo.page(app_id, job_type, segment_id, before, limit),
+            lambda job: job.seq,
+            self.response,
         )
-        result: dict[str, Any] = {"Item": [self.response(job) for job in found[:limit]]}
-        if len(found) > limit:
-            result["NextToken"] = paging.encode_token(kind, found[limit - 1].seq)
-        return result
 
     def run(
         self, job: JobRecord, *, trusted: bool = False, progress: Progress | None = None

@@ -164,6 +164,25 @@ def _email(
     }
 
 
+def _body(
+    recipient: Recipient,
+    configuration: Mapping[str, Any],
+    message: Mapping[str, Any],
+    template: Mapping[str, Any],
+    member: str,
+) -> str:
+    """A text channel's body: the override, the channel's message, DefaultMessage, the template."""
+    body = _first(
+        recipient.config.get("BodyOverride"),
+        message.get("Body"),
+        (configuration.get("DefaultMessage") or {}).get("Body"),
+        template.get("Body"),
+    )
+    if body is None:
+        raise CompositionError(f"the message has no body: give {member}.Body or a template")
+    return str(body)
+
+
 def _sms(
     recipient: Recipient,
     configuration: Mapping[str, Any],
@@ -173,14 +192,7 @@ def _sms(
 ) -> dict[str, Any]:
     message = configuration.get("SMSMessage") or {}
     template = template or {}
-    body = _first(
-        recipient.config.get("BodyOverride"),
-        message.get("Body"),
-        (configuration.get("DefaultMessage") or {}).get("Body"),
-        template.get("Body"),
-    )
-    if body is None:
-        raise CompositionError("the SMS has no body: give SMSMessage.Body or a template")
+    body = _body(recipient, configuration, message, template, "SMSMessage")
     return {
         "message_id": message_id,
         "sender": _first(
@@ -202,16 +214,7 @@ def _voice(
 ) -> dict[str, Any]:
     message = configuration.get("VoiceMessage") or {}
     template = template or {}
-    body = _first(
-        recipient.config.get("BodyOverride"),
-        message.get("Body"),
-        (configuration.get("DefaultMessage") or {}).get("Body"),
-        template.get("Body"),
-    )
-    if body is None:
-        raise CompositionError(
-            "the voice message has no body: give VoiceMessage.Body or a template"
-        )
+    body = _body(recipient, configuration, message, template, "VoiceMessage")
     return {
         "message_id": message_id,
         "sender": _first(message.get("OriginationNumber"), sender.voice_origination),

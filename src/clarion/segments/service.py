@@ -87,26 +87,27 @@ class Segments:
         return self._response(app_id, found)
 
     def page(self, app_id: str, size: str | None, token: str | None) -> dict[str, Any]:
-        limit = paging.page_size(size)
-        rows = self.repo.page(app_id, paging.decode_token("segments", token), limit + 1)
-        result: dict[str, Any] = {"Item": [self._response(app_id, v) for _, v in rows[:limit]]}
-        if len(rows) > limit:
-            result["NextToken"] = paging.encode_token("segments", rows[limit - 1][0])
-        return result
+        return paging.page(
+            "segments",
+            size,
+            token,
+            lambda after, limit: self.repo.page(app_id, after, limit),
+            lambda row: row[0],
+            lambda row: self._response(app_id, row[1]),
+        )
 
     def versions(
         self, app_id: str, segment_id: str, size: str | None, token: str | None
     ) -> dict[str, Any]:
         self._latest(app_id, segment_id)
-        limit = paging.page_size(size)
-        after = paging.decode_token(f"segment-versions:{segment_id}", token)
-        found = self.repo.versions(app_id, segment_id, after, limit + 1)
-        result: dict[str, Any] = {"Item": [self._response(app_id, v) for v in found[:limit]]}
-        if len(found) > limit:
-            result["NextToken"] = paging.encode_token(
-                f"segment-versions:{segment_id}", found[limit - 1].version
-            )
-        return result
+        return paging.page(
+            f"segment-versions:{segment_id}",
+            size,
+            token,
+            lambda after, limit: self.repo.versions(app_id, segment_id, after, limit),
+            lambda version: version.version,
+            lambda version: self._response(app_id, version),
+        )
 
     def delete(self, app_id: str, segment_id: str) -> dict[str, Any]:
         response = self.get(app_id, segment_id)

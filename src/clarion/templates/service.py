@@ -31,7 +31,7 @@ from typing import Any
 from clarion import paging
 from clarion.arns import Arns
 from clarion.errors import BadRequest, NotFound
-from clarion.store.templates import TemplateRecord, TemplateRepository
+from clarion.store.templates import TemplateRecord, TemplateRepository, VersionSummary
 from clarion.tags import Tags, validate_tags
 from clarion.templates.kinds import KINDS, check_name, checked, compiled_parts, kind_of
 from clarion.templates.render import Template
@@ -208,27 +208,22 @@ class Templates:
     ) -> dict[str, Any]:
         """ListTemplates: templates in creation order, each at its active version."""
         kind = kind_of(template_type) if template_type else None
-        limit = paging.page_size(size)
-        rows = self.repo.page(
-            prefix,
-            kind.template_type if kind else None,
-            paging.decode_token("templates", token),
-            limit + 1,
+        return paging.page(
+            "templates",
+            size,
+            token,
+            lambda after, limit: self.repo.page(
+                prefix, kind.template_type if kind else None, after, limit
+            ),
+            lambda row: row[0],
+            lambda row: {
+                "CreationDate": row[1].creation_date,
+                "LastModifiedDate": row[1].last_modified_date,
+                "TemplateName": row[1].name,
+                "TemplateType": row[1].template_type,
+                "Version": str(row[1].version),
+            },
         )
-        items = [
-            {
-                "CreationDate": summary.creation_date,
-                "LastModifiedDate": summary.last_modified_date,
-                "TemplateName": summary.name,
-                "TemplateType": summary.template_type,
-                "Version": str(summary.version),
-            }
-            for _, summary in rows[:limit]
-        ]
-        result: dict[str, Any] = {"Item": items}
-        if len(rows) > limit:
-            result["NextToken"] = paging.encode_token("templates", rows[limit - 1][0])
-        return result
 
     def versions(
         self, name: str, template_type: str, size: str | None, token: str | None
@@ -237,14 +232,9 @@ class Templates:
         kind = kind_of(template_type)
         if not self.repo.exists(name, kind.template_type):
             raise _missing(name, kind.template_type)
-        limit = paging.page_size(size)
-        listing = f"template-versions:{name}/{kind.template_type}"
-        found = self.repo.versions(
-            name, kind.template_type, paging.decode_token(listing, token), limit + 1
-        )
-        items = []
-        for summary in found[:limit]:
-            item = {
+
+        def item(summary: VersionSummary) -> dict[str, Any]:
+            fields = {
                 "CreationDate": summary.creation_date,
                 "LastModifiedDate": summary.last_modified_date,
                 "TemplateName": name,
@@ -253,11 +243,16 @@ class Templates:
                 "TemplateDescription": summary.description,
                 "DefaultSubstitutions": summary.default_substitutions,
             }
-            items.append({k: v for k, v in item.items() if v is not None})
-        result: dict[str, Any] = {"Item": items}
-        if len(found) > limit:
-            result["NextToken"] = paging.encode_token(listing, found[limit - 1].version)
-        return result
+            return {k: v for k, v in fields.items() if v is not None}
+
+        return paging.page(
+            f"template-versions:{name}/{kind.template_type}",
+            size,
+            token,
+            lambda after, limit: self.repo.versions(name, kind.template_type, after, limit),
+            lambda summary: summary.version,
+            item,
+        )
 
     def exists(self, name: str, template_type: str) -> bool:
         return self.repo.exists(name, template_type)
