@@ -124,9 +124,9 @@ def build_app(clarion: Clarion) -> Starlette:
         clarion.job_worker.start()
         clarion.dispatcher.start()
         clarion.retries.start()
-        clarion.engine.start()
+        clarion.campaign_loop.start()
         yield
-        clarion.engine.stop()
+        clarion.campaign_loop.stop()
         clarion.retries.stop()
         clarion.dispatcher.stop()
         clarion.job_worker.stop()

@@ -24,13 +24,14 @@ from clarion.errors import NotFound
 from clarion.events.service import Events
 from clarion.jobs.locations import Locations
 from clarion.jobs.runs import Runs
-from clarion.jobs.service import Jobs, JobWorker
+from clarion.jobs.service import Jobs
 from clarion.keys import Keys
+from clarion.loops import Loop
 from clarion.messaging.compose import PUSH_CHANNELS
 from clarion.messaging.dispatch import Dispatcher
 from clarion.messaging.engagement import Engagement
 from clarion.messaging.otp import Otp
-from clarion.messaging.service import Messages, RetryPolicy, RetryWorker
+from clarion.messaging.service import Messages, RetryPolicy
 from clarion.segments.service import Segments
 from clarion.store.apps import AppRepository
 from clarion.store.campaigns import CampaignRepository
@@ -102,7 +103,8 @@ class Clarion:
             self.now_ms,
         )
         self.jobs = Jobs(runs.repo, runs, self.segments, locations, self.now, self.now_ms)
-        self.job_worker = JobWorker(self.jobs)
+        self.job_worker = Loop("clarion-jobs", self.jobs.work, 2.0, runs.stopping)
+        self.jobs.wake = self.job_worker.wake
         deliveries = DeliveryRepository(self.db)
         self.secrets = SecretRepository(self.db)
         self.engagement = Engagement(
@@ -134,7 +136,7 @@ class Clarion:
             ),
             decorator=self.engagement.decorator,
         )
-        self.retries = RetryWorker(self.messages)
+        self.retries = Loop("clarion-retries", self.messages.retry_due, 0.5)
         self.otp = Otp(self.db, self.messages, self.now_ms)
         self.engine = CampaignEngine(
             self.db,
@@ -148,6 +150,7 @@ class Clarion:
             self.retries.wake,
         )
         self.events.triggers = self.engine
+        self.campaign_loop = Loop("clarion-campaigns", self.engine.step, 0.25, self.engine.stopping)
 
     @property
     def public_url(self) -> str:

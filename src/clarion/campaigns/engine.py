@@ -359,28 +359,9 @@ class CampaignEngine:
             )
         return queued
 
-    def start(self, interval: float = 0.25) -> None:
-        self.stopping.clear()
-        self._thread = threading.Thread(
-            target=self._loop, args=(interval,), name="clarion-campaigns", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        self.stopping.set()
-        thread = getattr(self, "_thread", None)
-        if thread is not None:
-            thread.join(60)
-
-    def _loop(self, interval: float) -> None:
-        while not self.stopping.is_set():
-            try:
-                busy = self.plan() + self.work()
-            except Exception:
-                log.exception("the campaign engine failed; it tries again shortly")
-                busy = 0
-            if not busy:
-                self.stopping.wait(interval)
+    def step(self) -> int:
+        """One round of the engine's loop: plan what came due, work on due runs."""
+        return self.plan() + self.work()
 
 
 class HookUnavailable(Exception):

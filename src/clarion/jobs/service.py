@@ -1,14 +1,13 @@
-"""Import and export jobs through the Pinpoint API, and the worker that runs them.
+"""Import and export jobs through the Pinpoint API.
 
-CreateImportJob and CreateExportJob check the request and store a CREATED job; a worker
-thread in each server claims unfinished jobs nobody holds a lease on and runs them, so jobs
+CreateImportJob and CreateExportJob check the request and store a CREATED job; a loop in each
+server (``Jobs.work``) claims unfinished jobs nobody holds a lease on and runs them, so jobs
 survive restarts and, on PostgreSQL, are shared among servers.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -42,7 +41,8 @@ class Jobs:
         self.locations = locations
         self.now = now
         self.now_ms = now_ms
-        self.wake = threading.Event()
+        self.wake: Callable[[], None] = lambda: None
+        """Tells the job worker a job was created (set by the core)."""
 
     def create_import(
         self, app_id: str, request: Mapping[str, Any], *, trusted: bool = False
@@ -184,38 +184,7 @@ class Jobs:
         job_id = uuid.uuid4().hex
         lease = self.now_ms() + LEASE_MS if held else 0
         self.repo.insert(app_id, job_id, job_type, segment_id, self.now(), definition, lease)
-        self.wake.set()
+        self.wake()
         found = self.repo.get(app_id, job_id)
         assert found is not None
         return found
-
-
-class JobWorker:
-    """The thread that runs jobs in a server, woken by new jobs or every few seconds."""
-
-    def __init__(self, jobs: Jobs, interval: float = 2.0) -> None:
-        self.jobs = jobs
-        self.interval = interval
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self.jobs.runs.stopping.clear()
-        self._thread = threading.Thread(target=self._loop, name="clarion-jobs", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self.jobs.runs.stopping.set()
-        self.jobs.wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _loop(self) -> None:
-        stopping = self.jobs.runs.stopping
-        while not stopping.is_set():
-            self.jobs.wake.clear()
-            try:
-                self.jobs.work()
-            except Exception:
-                log.exception("the job worker failed; it tries again shortly")
-            self.jobs.wake.wait(self.interval)

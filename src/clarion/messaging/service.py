@@ -9,8 +9,6 @@ every message is in the ledger before its first attempt, a crash loses nothing.
 
 from __future__ import annotations
 
-import logging
-import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -33,8 +31,6 @@ from clarion.messaging.compose import (
 from clarion.messaging.dispatch import Attempt, Dispatcher
 from clarion.store.database import Database
 from clarion.store.deliveries import PENDING, DeliveryRepository
-
-log = logging.getLogger("clarion.messaging")
 
 MAX_RECIPIENTS = 100
 RETRY_BATCH = 100
@@ -587,41 +583,3 @@ def _result(work: _Work) -> dict[str, Any]:
     if work.message is not None:
         result["MessageId"] = work.message["message_id"]
     return result
-
-
-class RetryWorker:
-    """The thread that tries PENDING messages again when they are due."""
-
-    def __init__(self, messages: Messages, interval: float = 0.5) -> None:
-        self.messages = messages
-        self.interval = interval
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def wake(self) -> None:
-        """Look now: messages were just queued."""
-        self._wake.set()
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="clarion-retries", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(60)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                tried = self.messages.retry_due()
-            except Exception:
-                log.exception("retrying messages failed; trying again shortly")
-                tried = 0
-            if not tried:
-                self._wake.wait(self.interval)
-                self._wake.clear()
