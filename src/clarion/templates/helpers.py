@@ -39,12 +39,22 @@ import re
 import unicodedata
 import uuid
 import zoneinfo
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
+
+from clarion.templates.dates import (
+    STYLES,
+    DateError,
+    format_date,
+    input_pattern,
+    parse_date,
+    split_pattern,
+)
 
 MAX_OUTPUT = 1_000_000
 """Characters one message may render to; a larger one is refused, not truncated."""
@@ -494,232 +504,47 @@ def _decode64(call: Call) -> str:
 
 # -- dates --------------------------------------------------------------------------------------
 
-_MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_STYLES = {"full": "EEEE, MMMM d, y", "long": "MMMM d, y", "medium": "MMM d, y", "short": "M/d/yy"}
-_NUMERIC = frozenset("yMLdDFuHkKhmsS")
-_LETTERS = _NUMERIC | frozenset("GEazZX")
 _ZONE_NAME = re.compile(r"[A-Za-z][\w+-]*(?:/[A-Za-z][\w+-]*)*")
 _ENGLISH = re.compile(r"en(?:[_-]us)?", re.IGNORECASE)
 
-Piece = str | tuple[str, int]
 
-
-@lru_cache(maxsize=256)
-def _pattern(text: str) -> tuple[Piece, ...]:
-    """A ``SimpleDateFormat`` pattern as literal text and (letter, count) fields."""
-    pieces: list[Piece] = []
-    index, size = 0, len(text)
-    while index < size:
-        char = text[index]
-        if char == "'":
-            literal, index = _quoted(text, index)
-            pieces.append(literal)
-        elif char.isascii() and char.isalpha():
-            end = index
-            while end < size and text[end] == char:
-                end += 1
-            count = end - index
-            if char not in _LETTERS or (char == "z" and count > 3) or (char == "X" and count > 3):
-                raise RenderError(f"date pattern {text!r}: {char * count!r} is not supported")
-            pieces.append((char, count))
-            index = end
-        else:
-            end = index
-            while (
-                end < size
-                and text[end] != "'"
-                and not (text[end].isascii() and text[end].isalpha())
-            ):
-                end += 1
-            pieces.append(text[index:end])
-            index = end
-    return tuple(pieces)
-
-
-def _quoted(text: str, index: int) -> tuple[str, int]:
-    if text.startswith("''", index):
-        return "'", index + 2
-    parts: list[str] = []
-    start = index + 1
-    while True:
-        end = text.find("'", start)
-        if end < 0:
-            raise RenderError(f"date pattern {text!r} has an unclosed quote")
-        parts.append(text[start:end])
-        if not text.startswith("''", end):
-            return "".join(parts), end + 1
-        parts.append("'")
-        start = end + 2
+@contextmanager
+def _date_faults() -> Iterator[None]:
+    """The date code knows nothing of templates; what it refuses fails this message."""
+    try:
+        yield
+    except DateError as error:
+        raise RenderError(str(error)) from None
 
 
 def _style(fmt: Any) -> str:
     text = to_text(scalar(fmt))
-    return _STYLES.get(text, text)
-
-
-def _format_date(moment: datetime, pattern: str) -> str:
-    out: list[str] = []
-    for piece in _pattern(pattern):
-        if isinstance(piece, str):
-            out.append(piece)
-        else:
-            out.append(_field(moment, *piece))
-    return "".join(out)
-
-
-def _field(moment: datetime, letter: str, count: int) -> str:
-    if letter in "ML" and count >= 3:
-        name = _MONTHS[moment.month - 1]
-        return name if count > 3 else name[:3]
-    if letter == "E":
-        name = _DAYS[moment.weekday()]
-        return name if count > 3 else name[:3]
-    if letter == "y":
-        return f"{moment.year % 100:02d}" if count == 2 else f"{moment.year:0{count}d}"
-    if letter == "G":
-        return "AD"
-    if letter == "a":
-        return "AM" if moment.hour < 12 else "PM"
-    if letter in "zZX":
-        return _zone_text(moment, letter, count)
-    number = {
-        "M": moment.month,
-        "L": moment.month,
-        "d": moment.day,
-        "D": moment.timetuple().tm_yday,
-        "F": (moment.day - 1) // 7 + 1,
-        "u": moment.isoweekday(),
-        "H": moment.hour,
-        "k": moment.hour or 24,
-        "K": moment.hour % 12,
-        "h": moment.hour % 12 or 12,
-        "m": moment.minute,
-        "s": moment.second,
-        "S": moment.microsecond // 1000,
-    }[letter]
-    return f"{number:0{count}d}"
-
-
-def _zone_text(moment: datetime, letter: str, count: int) -> str:
-    offset = moment.utcoffset() or timedelta(0)
-    if letter == "z":
-        return moment.tzname() or "UTC"
-    if letter == "X" and not offset:
-        return "Z"
-    minutes = int(offset.total_seconds()) // 60
-    sign = "-" if minutes < 0 else "+"
-    hours, minutes = divmod(abs(minutes), 60)
-    if letter == "X" and count == 1:
-        return f"{sign}{hours:02d}"
-    separator = ":" if letter == "X" and count == 3 else ""
-    return f"{sign}{hours:02d}{separator}{minutes:02d}"
-
-
-@lru_cache(maxsize=256)
-def _parser(pattern: str) -> re.Pattern[str]:
-    """A regular expression reading dates written in a ``SimpleDateFormat`` pattern."""
-    pieces = _pattern(pattern)
-    regex: list[str] = []
-    for index, piece in enumerate(pieces):
-        if isinstance(piece, str):
-            regex.append(re.escape(piece))
-            continue
-        letter, count = piece
-        following = pieces[index + 1] if index + 1 < len(pieces) else None
-        abutting = isinstance(following, tuple) and following[0] in _NUMERIC
-        if letter in "ML" and count >= 3:
-            regex.append(f"(?P<{letter}{index}>[A-Za-z]+)")
-        elif letter in _NUMERIC:
-            digits = f"\\d{{{count}}}" if abutting or (letter == "y" and count == 2) else "\\d+"
-            regex.append(f"(?P<{letter}{index}>{digits})")
-        elif letter in "zZX":
-            regex.append(f"(?P<{letter}{index}>Z|UTC|GMT|[+-]\\d{{2}}(?::?\\d{{2}})?)")
-        else:
-            regex.append(f"(?P<{letter}{index}>[A-Za-z]+)")
-    return re.compile("".join(regex), re.IGNORECASE)
-
-
-def _parse_with(text: str, pattern: str, zone: tzinfo, today: datetime) -> datetime:
-    found = _parser(pattern).fullmatch(text.strip())
-    if not found:
-        raise RenderError(f"{text!r} does not match the date pattern {pattern!r}")
-    pieces = _pattern(pattern)
-    fields = {"y": 1970, "M": 1, "d": 1, "H": 0, "m": 0, "s": 0, "S": 0}
-    pm: bool | None = None
-    offset: tzinfo | None = None
-    for name, raw in found.groupdict().items():
-        piece = pieces[int(name[1:])]
-        assert isinstance(piece, tuple)
-        letter, count = piece
-        if letter in "ML":
-            fields["M"] = int(raw) if raw.isdigit() else _month_number(raw, text)
-        elif letter == "y":
-            fields["y"] = _two_digit_year(int(raw), today.year) if count == 2 else int(raw)
-        elif letter in "dHmsS":
-            fields[letter] = int(raw)
-        elif letter in "kKh":
-            fields["H"] = int(raw) % (24 if letter == "k" else 12)
-        elif letter == "a":
-            pm = raw.upper() == "PM"
-        elif letter in "zZX":
-            offset = _offset(raw)
-    if pm and fields["H"] < 12:
-        fields["H"] += 12
-    try:
-        moment = datetime(
-            fields["y"], fields["M"], fields["d"], fields["H"], fields["m"], fields["s"],
-            fields["S"] * 1000,
-        )  # fmt: skip
-    except ValueError as error:
-        raise RenderError(f"{text!r} is not a valid date: {error}") from None
-    return moment.replace(tzinfo=offset or zone)
-
-
-def _two_digit_year(value: int, this_year: int) -> int:
-    """``yy`` lands within 80 years before and 20 after now, as SimpleDateFormat reads it."""
-    year = this_year - this_year % 100 + value
-    if year > this_year + 20:
-        year -= 100
-    elif year <= this_year - 80:
-        year += 100
-    return year
-
-
-def _month_number(name: str, text: str) -> int:
-    lowered = name.lower()
-    for number, month in enumerate(_MONTHS, start=1):
-        if lowered in (month.lower(), month[:3].lower()):
-            return number
-    raise RenderError(f"{text!r}: {name!r} is not an English month name")
-
-
-def _offset(raw: str) -> tzinfo:
-    if raw.upper() in ("Z", "UTC", "GMT"):
-        return UTC
-    sign = -1 if raw[0] == "-" else 1
-    digits = raw[1:].replace(":", "")
-    minutes = int(digits[:2]) * 60 + (int(digits[2:]) if len(digits) > 2 else 0)
-    return timezone(sign * timedelta(minutes=minutes))
+    return STYLES.get(text, text)
 
 
 def _parse_date(value: Any, pattern: Any, zone: tzinfo, today: datetime) -> datetime:
     if pattern is not None:
-        return _parse_with(to_text(value), to_text(scalar(pattern)), zone, today)
+        return parse_date(to_text(value), _style(pattern), zone, today)
     if not isinstance(value, str):
-        millis = _number(value, "dateFormat's date")
-        return datetime.fromtimestamp(float(millis) / 1000, UTC)
+        return _from_millis(float(_number(value, "dateFormat's date")), to_text(value))
     text = value.strip()
-    if text.isdigit():
-        return datetime.fromtimestamp(int(text) / 1000, UTC)
+    if text.isascii() and text.isdigit():
+        return _from_millis(float(text), text)
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise RenderError(f"{text!r} is not an ISO 8601 date; pass inputFormat") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+def _from_millis(millis: float, shown: str) -> datetime:
+    """Milliseconds since 1970, as Java reads a date given as a number."""
+    try:
+        return datetime.fromtimestamp(millis / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        raise RenderError(
+            f"{shown[:40]!r} milliseconds since 1970 is before year 1 or after 9999"
+        ) from None
 
 
 @lru_cache(maxsize=512)
@@ -745,10 +570,13 @@ def _check_locale(value: Any) -> None:
         )
 
 
-def _check_dates(args: Sequence[Any], options: Mapping[str, Any], formats: Sequence[Any]) -> None:
-    for fmt in formats:
-        if fmt is not None and fmt is not DYNAMIC:
-            _pattern(_style(fmt))
+def _check_dates(options: Mapping[str, Any], formats: Sequence[Any], reading: Any = None) -> None:
+    with _date_faults():
+        for fmt in formats:
+            if fmt is not None and fmt is not DYNAMIC:
+                split_pattern(_style(fmt))
+        if reading is not None and reading is not DYNAMIC:
+            input_pattern(_style(reading))
     for key, check in (("tz", _zone), ("locale", _check_locale)):
         value = options.get(key)
         if value is not None and value is not DYNAMIC:
@@ -759,25 +587,26 @@ def _date_format(call: Call) -> str:
     zone = _zone(call.hash.get("tz"))
     _check_locale(call.hash.get("locale"))
     fmt = call.hash.get("outputFormat", _arg(call.args, 1, "medium"))
-    today = call.clock()
-    moment = _parse_date(scalar(call.args[0]), call.hash.get("inputFormat"), zone, today)
-    return _format_date(moment.astimezone(zone), _style(fmt))
+    with _date_faults():
+        moment = _parse_date(scalar(call.args[0]), call.hash.get("inputFormat"), zone, call.clock())
+        return format_date(moment, _style(fmt), zone)
 
 
 def _check_date_format(args: Sequence[Any], options: Mapping[str, Any]) -> None:
-    formats = [options.get("outputFormat"), options.get("inputFormat"), _arg(args, 1)]
-    _check_dates(args, options, formats)
+    formats = [options.get("outputFormat"), _arg(args, 1)]
+    _check_dates(options, formats, options.get("inputFormat"))
 
 
 def _now(call: Call) -> str:
     zone = _zone(call.hash.get("tz"))
     _check_locale(call.hash.get("locale"))
     fmt = call.hash.get("format", _arg(call.args, 0, "medium"))
-    return _format_date(call.clock().astimezone(zone), _style(fmt))
+    with _date_faults():
+        return format_date(call.clock(), _style(fmt), zone)
 
 
 def _check_now(args: Sequence[Any], options: Mapping[str, Any]) -> None:
-    _check_dates(args, options, [options.get("format"), _arg(args, 0)])
+    _check_dates(options, [options.get("format"), _arg(args, 0)])
 
 
 # -- the table ----------------------------------------------------------------------------------
