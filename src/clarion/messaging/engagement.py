@@ -10,7 +10,7 @@ from typing import Any
 from clarion.events.service import Events
 from clarion.messaging import outcomes
 from clarion.messaging.service import record_events
-from clarion.messaging.tracking import CLICK_PATH, OPEN_PATH, Signer, add_tracking
+from clarion.messaging.tracking import CLICK, CLICK_PATH, OPEN, OPEN_PATH, Signer, add_tracking
 from clarion.store.database import Database
 from clarion.store.deliveries import DeliveryRepository
 from clarion.store.secrets import SecretRepository
@@ -64,10 +64,11 @@ class Engagement:
             message_id = message["message_id"]
 
             def link(url: str) -> str:
-                token = self.signer.token({"m": message_id, "u": url})
+                token = self.signer.token(CLICK, {"m": message_id, "u": url})
                 return f"{self.public_url}{CLICK_PATH}{token}"
 
-            pixel = f"{self.public_url}{OPEN_PATH}{self.signer.token({'m': message_id})}.gif"
+            token = self.signer.token(OPEN, {"m": message_id})
+            pixel = f"{self.public_url}{OPEN_PATH}{token}.gif"
             html = add_tracking(
                 message["html"],
                 pixel_url=pixel if opens else None,
@@ -78,24 +79,31 @@ class Engagement:
         return decorate
 
     def opened(self, token: str) -> None:
-        payload = self.signer.read(token.removesuffix(".gif"))
-        if payload and "m" in payload:
-            self._record(payload["m"], "open", None)
+        payload = self.signer.read(OPEN, token.removesuffix(".gif"))
+        if payload is not None:
+            self._record(payload["m"], OPEN, None)
 
     def clicked(self, token: str) -> str | None:
         """Where the link leads, after recording the click; None for a token not ours."""
-        payload = self.signer.read(token)
-        if not payload or "u" not in payload or "m" not in payload:
+        payload = self.signer.read(CLICK, token)
+        if payload is None:
             return None
-        self._record(payload["m"], "click", payload["u"])
+        self._record(payload["m"], CLICK, payload["u"])
         return payload["u"]
 
     def _record(self, message_id: str, kind: str, link: str | None) -> None:
+        """The message's open, or its click on ``link``, recorded the first time only: Pinpoint
+        counts messages opened, and anyone holding a link must not be able to run a count up.
+        A pixel loaded again or a link followed again costs one read and records nothing."""
+        if self.repo.counted(message_id, kind, link):
+            return
         delivery = self.ledger.get(message_id)
         if delivery is None:
             return
         event = outcomes.engagement(kind, delivery.message, link)
         with self.db.write() as conn:
+            if not self.repo.count(conn, delivery.app_id, message_id, kind, link):
+                return
             record_events(
                 self.events,
                 conn,

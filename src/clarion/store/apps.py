@@ -25,6 +25,7 @@ from clarion.store.schema import (
     daily_revenue,
     daily_sessions,
     deliveries,
+    email_engagements,
     email_tracking,
     endpoint_activity,
     endpoint_facets,
@@ -68,6 +69,7 @@ _APP_TABLES = (
     deliveries,
     otp_codes,
     email_tracking,
+    email_engagements,
 )
 
 _APP_EXISTS = sa.select(apps.c.seq).where(apps.c.id == sa.bindparam("app_id"))

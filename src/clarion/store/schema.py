@@ -374,6 +374,19 @@ server_secrets = sa.Table(
     sa.Column("value", sa.LargeBinary, nullable=False),
 )
 
+# Opens and clicks already counted: a message's open has one row (``link`` ""), each link it
+# was clicked on one more (``link`` the URL's SHA-256), so a pixel loaded or a link followed
+# again records no second event.
+
+email_engagements = sa.Table(
+    "email_engagements",
+    metadata,
+    sa.Column("message_id", sa.String(128), primary_key=True),
+    sa.Column("kind", sa.String(8), primary_key=True),
+    sa.Column("link", sa.String(64), primary_key=True),
+    sa.Column("app_id", sa.String(64), nullable=False, index=True),
+)
+
 # --- Channels -------------------------------------------------------------------------------
 # One row per configured channel of an app. ``settings`` holds what Get*Channel answers;
 # ``credentials`` (keys, certificates, secrets) only the delivery layer reads, never a response.
