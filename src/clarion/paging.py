@@ -9,21 +9,27 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from clarion.errors import BadRequest
+from clarion.numbers import INT32_MAX, INT64_MAX, MAX_VERSION, integer, whole_number
 
 T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
+_LARGEST_POSITIONS = {
+    "apps": INT32_MAX,
+    "campaign-versions": MAX_VERSION,
+    "segment-versions": MAX_VERSION,
+    "template-versions": MAX_VERSION,
+}
+"""Listings whose positions are INTEGER columns (apps.seq, versions), by the part of the listing
+name before any ':'; the others page over BIGINT row numbers. A token's position must fit the
+column, or the query comparing with it fails on PostgreSQL."""
 
 
 def page_size(value: str | None) -> int:
     if value is None or value == "":
         return DEFAULT_PAGE_SIZE
-    if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
-        raise BadRequest(
-            f"PageSize must be a whole number from 1 to {MAX_PAGE_SIZE}; got {value!r}"
-        )
-    return int(value)
+    return whole_number(value, "PageSize", maximum=MAX_PAGE_SIZE)
 
 
 def encode_token(kind: str, position: int) -> str:
@@ -35,12 +41,14 @@ def decode_token(kind: str, token: str | None) -> int:
     if not token:
         return 0
     try:
-        found, _, position = base64.urlsafe_b64decode(token.encode()).decode().rpartition(":")
-        if found == kind and position.isdigit():
-            return int(position)
+        found, _, text = base64.urlsafe_b64decode(token.encode()).decode().rpartition(":")
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise BadRequest(f"Token is not a token this listing issued: {token!r}")
+        found, text = "", ""
+    largest = _LARGEST_POSITIONS.get(kind.partition(":")[0], INT64_MAX)
+    position = integer(text, 0, largest) if found == kind else None
+    if position is None:
+        raise BadRequest(f"Token is not a token this listing issued: {token[:200]!r}")
+    return position
 
 
 def page(

@@ -39,6 +39,7 @@ from typing import Any
 
 import orjson
 
+from clarion.numbers import INT64_MAX, integer
 from clarion.templates.helpers import (
     CONDITIONS,
     DYNAMIC,
@@ -819,7 +820,7 @@ _Key = tuple[str, int | None]
 
 @lru_cache(maxsize=4096)
 def _keys(parts: tuple[str, ...]) -> tuple[_Key, ...]:
-    return tuple((part, int(part) if part.isdigit() else None) for part in parts)
+    return tuple((part, integer(part, 0, INT64_MAX)) for part in parts)
 
 
 def _get(container: Any, key: _Key) -> Any:

@@ -31,6 +31,7 @@ from typing import Any
 from clarion import paging
 from clarion.arns import Arns
 from clarion.errors import BadRequest, NotFound
+from clarion.numbers import version_number
 from clarion.store.templates import TemplateRecord, TemplateRepository, VersionSummary
 from clarion.tags import Tags, validate_tags
 from clarion.templates.kinds import KINDS, check_name, checked, compiled_parts, kind_of
@@ -190,7 +191,11 @@ class Templates:
             raise BadRequest(
                 "TemplateActiveVersionRequest.Version is required: a version number or 'latest'"
             )
-        number = None if version.lower() == "latest" else _number(version)
+        number = (
+            None
+            if version.lower() == "latest"
+            else version_number(version, "TemplateActiveVersionRequest.Version")
+        )
         with self.repo.editing(name, kind.template_type) as editor:
             if editor is None:
                 raise _missing(name, kind.template_type)
@@ -313,8 +318,4 @@ def _missing(name: str, template_type: str, version: int | None = None) -> NotFo
 
 
 def _number(version: str) -> int:
-    if not version.isdigit() or int(version) < 1:
-        raise BadRequest(
-            f"version must be a version number of the template, such as '1'; got {version!r}"
-        )
-    return int(version)
+    return version_number(version, "version")

@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-_INTEGER_TEXT = re.compile(r"-?[0-9]{1,20}")
+from clarion.numbers import integer
+
 _DECIMAL_TEXT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 _JSON_TYPE_NAMES = {
     str: "string",
@@ -135,9 +136,11 @@ class IntegerSpec(ValueSpec):
         return value
 
     def read_text(self, text: str) -> int:
-        if not _INTEGER_TEXT.fullmatch(text):
-            raise InvalidValue.bad_text(self.type_label, text)
-        return self.read_json(int(text))
+        value = integer(text, self.minimum, self.maximum)
+        if value is None:
+            expected = f"{self.type_label} from {self.minimum} to {self.maximum}"
+            raise InvalidValue.bad_text(expected, text)
+        return value
 
 
 class FloatSpec(ValueSpec):
