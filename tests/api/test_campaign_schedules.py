@@ -532,8 +532,10 @@ def test_treatments_and_holdout_split_the_segment(h: Harness) -> None:
     assert len(first) == len(h.mails())
     counts = Counter(subject.split()[0] for subject in first.values())
     held = size - len(first)
+    # Buckets hash the (random) campaign id with the endpoint id: 4 sigma keeps this test from
+    # failing by chance (3 sigma did, about once in a hundred runs of the suite).
     for observed, share in ((counts["A"], 0.5), (counts["B"], 0.3), (held, 0.2)):
-        assert abs(observed - size * share) <= 3 * (size * share * (1 - share)) ** 0.5
+        assert abs(observed - size * share) <= 4 * (size * share * (1 - share)) ** 0.5
     assert all(s == f"{s[0]} for N{r[1:].split('@')[0]}" for r, s in first.items())
 
     h.advance(hours=1)
