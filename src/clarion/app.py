@@ -24,10 +24,12 @@ from clarion.messaging.tracking import CLICK_PATH, OPEN_PATH, PIXEL
 class PinpointEndpoint:
     """Reads the request off the wire and hands it whole to the pipeline.
 
-    On SQLite the pipeline runs on the event loop: its queries take microseconds, and handing
-    each request to a thread costs more than the request (the GIL hand-off between the loop and
-    a worker adds milliseconds under load). On PostgreSQL, where queries wait on the network,
-    it runs on worker threads.
+    On SQLite the small, hot operations (``handlers.INLINE``: endpoints, PutEvents) run on the
+    event loop: their queries take microseconds, and handing each to a thread costs more than
+    the request (the GIL hand-off between the loop and a worker adds milliseconds under load).
+    Everything else — rendering, segment estimates, reports, sending — runs on worker threads,
+    so one heavy request cannot keep /healthz or anyone else waiting. On PostgreSQL, where
+    queries wait on the network, every request runs on a worker thread.
     """
 
     def __init__(self, pipeline: Pipeline, max_body_bytes: int, inline: bool) -> None:
@@ -52,7 +54,7 @@ class PinpointEndpoint:
                 headers,
                 body,
             )
-            if self.inline and not self.pipeline.blocks(request[0], request[1]):
+            if self.inline and self.pipeline.may_run_inline(request[0], request[1]):
                 response = self.pipeline.handle(*request)
             else:
                 response = await anyio.to_thread.run_sync(self.pipeline.handle, *request)

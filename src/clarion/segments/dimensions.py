@@ -188,6 +188,28 @@ Criterion = AttributeCriterion | MetricCriterion | RecencyCriterion | SetCriteri
 # --- Parsing ----------------------------------------------------------------------------------
 
 
+MAX_DIMENSIONS = 100
+"""Pinpoint's quota: dimensions in one segment, counted over all its groups."""
+MAX_VALUES = 100
+"""Values of one dimension. Each becomes a term of the segment's one SQL condition, and the
+bound keeps that condition within what both databases parse."""
+
+
+def count_dimensions(definition: Mapping[str, Any], *, now_ms: int) -> int:
+    """The criteria of a segment definition's Dimensions and every group's, each checked;
+    BadRequest past MAX_DIMENSIONS."""
+    sets = [definition["Dimensions"]] if definition.get("Dimensions") else []
+    for group in (definition.get("SegmentGroups") or {}).get("Groups") or []:
+        sets.extend(group.get("Dimensions") or [])
+    total = sum(len(parse_dimensions(dimensions, now_ms=now_ms)) for dimensions in sets)
+    if total > MAX_DIMENSIONS:
+        raise BadRequest(
+            f"WriteSegmentRequest has {total} dimensions; a segment may have at most "
+            f"{MAX_DIMENSIONS}, counting every group's"
+        )
+    return total
+
+
 def parse_dimensions(dimensions: Mapping[str, Any], *, now_ms: int) -> list[Criterion]:
     """Check a ``SegmentDimensions`` value and list the criteria that must all hold."""
     criteria: list[Criterion] = []
@@ -224,6 +246,10 @@ def _values(dimension: Mapping[str, Any], where: str) -> tuple[str, ...]:
     values = dimension.get("Values")
     if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
         raise BadRequest(f"{where}.Values must be a list of strings")
+    if len(values) > MAX_VALUES:
+        raise BadRequest(
+            f"{where}.Values has {len(values)} values; a dimension may have at most {MAX_VALUES}"
+        )
     return tuple(values)
 
 

@@ -15,8 +15,9 @@ import sqlalchemy as sa
 from clarion import paging
 from clarion.arns import Arns
 from clarion.errors import BadRequest, NotFound
+from clarion.numbers import version_number
 from clarion.segments import membership
-from clarion.segments.dimensions import parse_dimensions
+from clarion.segments.dimensions import count_dimensions
 from clarion.store.segments import SegmentRepository, SegmentVersion
 from clarion.tags import Tags, validate_tags
 
@@ -78,9 +79,7 @@ class Segments:
         return self._response(app_id, self._latest(app_id, segment_id))
 
     def version(self, app_id: str, segment_id: str, version: str) -> dict[str, Any]:
-        if not version.isdigit() or int(version) < 1:
-            raise BadRequest(f"Version must be a positive whole number; got {version!r}")
-        found = self.repo.version(app_id, segment_id, int(version))
+        found = self.repo.version(app_id, segment_id, version_number(version, "Version"))
         if found is None:
             self._latest(app_id, segment_id)
             raise NotFound(f"Segment {segment_id} has no version {version}")
@@ -174,12 +173,7 @@ class Segments:
                 "WriteSegmentRequest needs Dimensions or SegmentGroups to say who is in the segment"
             )
         self._check_sources(definition.get("SegmentGroups") or {}, app_id, segment_id)
-        now_ms = self.now_ms()
-        if definition.get("Dimensions"):
-            parse_dimensions(definition["Dimensions"], now_ms=now_ms)
-        for group in (definition.get("SegmentGroups") or {}).get("Groups") or []:
-            for dimensions in group.get("Dimensions") or []:
-                parse_dimensions(dimensions, now_ms=now_ms)
+        count_dimensions(definition, now_ms=self.now_ms())
         return definition
 
     def _check_sources(

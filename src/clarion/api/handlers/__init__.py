@@ -16,18 +16,20 @@ Output = dict[str, Any]
 Handler = Callable[[Context, Input], Output]
 
 HANDLERS: dict[str, Handler] = {}
-BLOCKING: set[str] = set()
-"""Operations that wait on the outside world (a mail server, a push service): they run on a
-worker thread even where the others run on the event loop."""
+INLINE: set[str] = set()
+"""Operations whose work the API's own quotas keep to a few small queries (an endpoint, a
+PutEvents batch): on SQLite they may run on the event loop, where a thread hand-off would cost
+more than the request. Everything else runs on a worker thread, so no request can stall the
+others."""
 
 
-def operation(name: str, *, blocking: bool = False) -> Callable[[Handler], Handler]:
+def operation(name: str, *, inline: bool = False) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         if name in HANDLERS:
             raise RuntimeError(f"{name} is registered twice")
         HANDLERS[name] = handler
-        if blocking:
-            BLOCKING.add(name)
+        if inline:
+            INLINE.add(name)
         return handler
 
     return register

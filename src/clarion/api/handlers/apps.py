@@ -16,12 +16,12 @@ def create_app(ctx: Context, params: Input) -> Output:
     return {"ApplicationResponse": app}
 
 
-@operation("GetApp")
+@operation("GetApp", inline=True)
 def get_app(ctx: Context, params: Input) -> Output:
     return {"ApplicationResponse": ctx.clarion.apps.get(params["ApplicationId"])}
 
 
-@operation("GetApps")
+@operation("GetApps", inline=True)
 def get_apps(ctx: Context, params: Input) -> Output:
     page = ctx.clarion.apps.page(params.get("PageSize"), params.get("Token"), ctx.app_scope)
     return {"ApplicationsResponse": page}

@@ -11,7 +11,7 @@ def _accepted(ctx: Context) -> Output:
     return {"MessageBody": {"Message": "Accepted", "RequestID": ctx.request_id}}
 
 
-@operation("UpdateEndpoint")
+@operation("UpdateEndpoint", inline=True)
 def update_endpoint(ctx: Context, params: Input) -> Output:
     ctx.clarion.endpoints.update(
         params["ApplicationId"], params["EndpointId"], params["EndpointRequest"], ctx.request_id
@@ -19,26 +19,26 @@ def update_endpoint(ctx: Context, params: Input) -> Output:
     return _accepted(ctx)
 
 
-@operation("UpdateEndpointsBatch")
+@operation("UpdateEndpointsBatch", inline=True)
 def update_endpoints_batch(ctx: Context, params: Input) -> Output:
     items = params["EndpointBatchRequest"]["Item"]
     ctx.clarion.endpoints.update_batch(params["ApplicationId"], items, ctx.request_id)
     return _accepted(ctx)
 
 
-@operation("GetEndpoint")
+@operation("GetEndpoint", inline=True)
 def get_endpoint(ctx: Context, params: Input) -> Output:
     endpoint = ctx.clarion.endpoints.get(params["ApplicationId"], params["EndpointId"])
     return {"EndpointResponse": endpoint}
 
 
-@operation("DeleteEndpoint")
+@operation("DeleteEndpoint", inline=True)
 def delete_endpoint(ctx: Context, params: Input) -> Output:
     endpoint = ctx.clarion.endpoints.delete(params["ApplicationId"], params["EndpointId"])
     return {"EndpointResponse": endpoint}
 
 
-@operation("GetUserEndpoints")
+@operation("GetUserEndpoints", inline=True)
 def get_user_endpoints(ctx: Context, params: Input) -> Output:
     found = ctx.clarion.endpoints.for_user(params["ApplicationId"], params["UserId"])
     return {"EndpointsResponse": {"Item": found}}

@@ -6,7 +6,7 @@ from clarion.api.context import Context
 from clarion.api.handlers import Input, Output, operation
 
 
-@operation("PutEvents")
+@operation("PutEvents", inline=True)
 def put_events(ctx: Context, params: Input) -> Output:
     results = ctx.clarion.events.put(
         params["ApplicationId"],

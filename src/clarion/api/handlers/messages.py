@@ -6,7 +6,7 @@ from clarion.api.context import Context
 from clarion.api.handlers import Input, Output, operation
 
 
-@operation("SendMessages", blocking=True)
+@operation("SendMessages")
 def send_messages(ctx: Context, params: Input) -> Output:
     response = ctx.clarion.messages.send(
         params["ApplicationId"], params["MessageRequest"], ctx.request_id
@@ -14,7 +14,7 @@ def send_messages(ctx: Context, params: Input) -> Output:
     return {"MessageResponse": response}
 
 
-@operation("SendUsersMessages", blocking=True)
+@operation("SendUsersMessages")
 def send_users_messages(ctx: Context, params: Input) -> Output:
     response = ctx.clarion.messages.send_users(
         params["ApplicationId"], params["SendUsersMessageRequest"], ctx.request_id
@@ -22,7 +22,7 @@ def send_users_messages(ctx: Context, params: Input) -> Output:
     return {"SendUsersMessageResponse": response}
 
 
-@operation("SendOTPMessage", blocking=True)
+@operation("SendOTPMessage")
 def send_otp_message(ctx: Context, params: Input) -> Output:
     response = ctx.clarion.otp.send(
         params["ApplicationId"], params["SendOTPMessageRequestParameters"], ctx.request_id
