@@ -140,3 +140,51 @@ def test_key_limited_to_apps_sees_only_them(server: Server, pinpoint: Any) -> No
         assert excinfo.value.response["Error"]["Code"] == "ForbiddenException"
     for app in (mine, other):
         pinpoint.delete_app(ApplicationId=app["Id"])
+
+
+def test_a_limited_key_reads_and_uses_templates_but_never_changes_them(
+    server: Server, pinpoint: Any
+) -> None:
+    """Issue 10, finding 4: templates are the account's, shared by every app's campaigns."""
+    mine = pinpoint.create_app(CreateApplicationRequest={"Name": "mine"})["ApplicationResponse"]
+    limited = server.client(server.new_key(mine["Id"]))
+    name = f"shared-{mine['Id'][:8]}"
+    pinpoint.create_sms_template(
+        TemplateName=name, SMSTemplateRequest={"Body": "Hi {{User.UserId}}", "tags": {"a": "1"}}
+    )
+    arn = pinpoint.get_sms_template(TemplateName=name)["SMSTemplateResponse"]["Arn"]
+
+    assert limited.get_sms_template(TemplateName=name)["SMSTemplateResponse"]["Body"]
+    listed = limited.list_templates(Prefix=name)["TemplatesResponse"]["Item"]
+    assert [t["TemplateName"] for t in listed] == [name]
+    assert limited.list_tags_for_resource(ResourceArn=arn)["TagsModel"]["tags"] == {"a": "1"}
+    refused: list[tuple[str, dict[str, Any]]] = [
+        ("create_sms_template", {"TemplateName": f"{name}-2", "SMSTemplateRequest": {"Body": "x"}}),
+        ("update_sms_template", {"TemplateName": name, "SMSTemplateRequest": {"Body": "x"}}),
+        ("delete_sms_template", {"TemplateName": name}),
+        (
+            "update_template_active_version",
+            {
+                "TemplateName": name,
+                "TemplateType": "SMS",
+                "TemplateActiveVersionRequest": {"Version": "1"},
+            },
+        ),
+        ("tag_resource", {"ResourceArn": arn, "TagsModel": {"tags": {"b": "2"}}}),
+        ("untag_resource", {"ResourceArn": arn, "TagKeys": ["a"]}),
+    ]
+    for method, kwargs in refused:
+        with pytest.raises(ClientError) as excinfo:
+            getattr(limited, method)(**kwargs)
+        assert excinfo.value.response["Error"]["Code"] == "ForbiddenException", method
+    assert pinpoint.get_sms_template(TemplateName=name)["SMSTemplateResponse"]["Body"] == (
+        "Hi {{User.UserId}}"
+    )
+
+    pinpoint.tag_resource(ResourceArn=arn, TagsModel={"tags": {"b": "2"}})
+    assert pinpoint.list_tags_for_resource(ResourceArn=arn)["TagsModel"]["tags"] == {
+        "a": "1",
+        "b": "2",
+    }
+    pinpoint.delete_sms_template(TemplateName=name)
+    pinpoint.delete_app(ApplicationId=mine["Id"])

@@ -13,7 +13,7 @@ import orjson
 
 from clarion.api import native, sigv4
 from clarion.api.context import Context
-from clarion.api.handlers import BLOCKING, Handler
+from clarion.api.handlers import INLINE, Handler
 from clarion.api.protocol import HttpResponse, Protocol
 from clarion.core import Clarion
 from clarion.errors import (
@@ -28,6 +28,23 @@ from clarion.store.keys import ActiveKey
 log = logging.getLogger("clarion.api")
 
 
+ACCOUNT_WIDE_WRITES = frozenset(
+    [
+        *(
+            f"{verb}{family}Template"
+            for verb in ("Create", "Update", "Delete")
+            for family in ("Email", "Sms", "Push", "Voice", "InApp")
+        ),
+        "UpdateTemplateActiveVersion",
+        "CreateRecommenderConfiguration",
+        "UpdateRecommenderConfiguration",
+        "DeleteRecommenderConfiguration",
+    ]
+)
+"""Templates and recommenders belong to the account, as in Pinpoint, and campaigns of any app
+may use them: a key limited to apps may read and use them, never change them."""
+
+
 class Pipeline:
     def __init__(
         self, clarion: Clarion, protocol: Protocol, handlers: Mapping[str, Handler]
@@ -36,14 +53,15 @@ class Pipeline:
         self.protocol = protocol
         self.handlers = handlers
 
-    def blocks(self, method: str, raw_path: str) -> bool:
-        """Whether the request's operation waits on the outside world (see BLOCKING)."""
+    def may_run_inline(self, method: str, raw_path: str) -> bool:
+        """Whether the request's work is small enough for the event loop (see INLINE); native
+        routes (reports, estimates) never are."""
         if raw_path.startswith(native.PREFIX):
             return False
         try:
-            return self.protocol.route(method, raw_path).operation in BLOCKING
+            return self.protocol.route(method, raw_path).operation in INLINE
         except ClarionError:
-            return False
+            return True
 
     def handle(
         self,
@@ -97,6 +115,11 @@ class Pipeline:
         app_id = params.get("ApplicationId")
         if app_id is not None:
             self._check_app(ctx, app_id)
+        if route.operation in ACCOUNT_WIDE_WRITES and ctx.app_scope is not None:
+            raise Forbidden(
+                f"{route.operation} changes a resource every app of the account shares; "
+                "only an access key not limited to apps may do that"
+            )
         output = handler(ctx, params)
         response = self.protocol.serialize(route.operation, output)
         response.headers.append(("x-amzn-RequestId", request_id))
