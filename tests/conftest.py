@@ -32,6 +32,12 @@ from clarion.store.database import Database
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 
+# The test peers (hooks, streams, provider stand-ins) listen on loopback, which the
+# outbound-address policy refuses unless the operator allows it; tests of the refusal set it
+# to "" for their own server.
+os.environ.setdefault("CLARION_OUTBOUND_ALLOW", "127.0.0.0/8,::1")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

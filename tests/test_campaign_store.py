@@ -13,6 +13,7 @@ import pytest
 from clarion.arns import Arns
 from clarion.campaigns.service import Campaigns
 from clarion.errors import BadRequest, NotFound
+from clarion.outbound import LOOPBACK, OutboundPolicy
 from clarion.segments.service import Segments
 from clarion.store.campaigns import CampaignRepository, CampaignRun
 from clarion.store.database import Database
@@ -201,7 +202,9 @@ def campaigns(db: Database, repo: CampaignRepository) -> Campaigns:
 
     tags = Tags(TagRepository(db), ARNS, lambda resource: True)
     segments = Segments(SegmentRepository(db), tags, ARNS, lambda: "", lambda: 0)
-    return Campaigns(repo, segments, tags, ARNS, no_templates, lambda: NOW)
+    return Campaigns(
+        repo, segments, tags, ARNS, no_templates, lambda: NOW, OutboundPolicy(LOOPBACK)
+    )
 
 
 def create(campaigns: Campaigns, app_id: str) -> str:

@@ -26,6 +26,8 @@ import sqlalchemy as sa
 from clarion.arns import Arns
 from clarion.config import load_settings
 from clarion.errors import BadRequest, NotFound
+from clarion.file_roots import FileRoots
+from clarion.outbound import LOOPBACK, OutboundPolicy
 from clarion.store.database import Database
 from clarion.store.schema import endpoints, event_streams, events
 from clarion.streams.destinations import (
@@ -173,6 +175,9 @@ class Clock:
 # --- Fixtures -------------------------------------------------------------------------------
 
 
+LOOPBACK_PEERS = OutboundPolicy(LOOPBACK)
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def store_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -240,7 +245,12 @@ def file_root(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def destinations(receiver: Receiver, file_root: Path) -> Destinations:
-    return Destinations(aws_endpoint_url=receiver.url, file_roots=[file_root], file_max_bytes=4000)
+    return Destinations(
+        policy=LOOPBACK_PEERS,
+        file_roots=FileRoots([file_root]),
+        aws_endpoint_url=receiver.url,
+        file_max_bytes=4000,
+    )
 
 
 @pytest.fixture
@@ -398,7 +408,14 @@ def test_putting_the_same_destination_keeps_the_cursor_and_a_new_one_moves_it(
         ("arn:aws:firehose:us-east-1:123456789012:stream/x", "names a deliverystream/NAME"),
         ("arn:aws:kinesis:us-east-1:1234:stream/x", "is not a Kinesis stream ARN"),
         ("arn:aws:firehose:us-east-1:123456789012:deliverystream/" + "x" * 65, "maximum is 64"),
-        ("http://example.com/events", "only to loopback hosts"),
+        ("http://example.com/events", "plain http is allowed only to hosts in the networks"),
+        ("https://169.254.169.254/latest", "a link-local address"),
+        ("https://[fd00:ec2::254]/latest", "a private address"),
+        ("https://10.1.2.3/events", "a private address"),
+        ("https://[::ffff:169.254.169.254]/", "a link-local address"),
+        ("https://0.0.0.0/", "an unspecified address"),
+        ("redis://169.254.169.254:6379/0?stream=s", "a link-local address"),
+        ("nats://192.168.1.1:4222/events", "a private address"),
         ("https:///events", "has no host"),
         ("kafka://127.0.0.1:9092/events", "not a supported destination"),
         ("ftp://127.0.0.1/x", "not a supported destination"),
@@ -417,10 +434,11 @@ def test_put_refuses_destinations_it_cannot_write_to(
 
 
 def test_put_accepts_every_supported_aws_destination(destinations: Destinations) -> None:
-    destinations.check("arn:aws:kinesis:eu-west-1:123456789012:stream/pinpoint.events-1")
-    destinations.check("arn:aws-cn:firehose:cn-north-1:123456789012:deliverystream/to_s3")
-    destinations.check("https://collector.example.com/pinpoint")
-    destinations.check("http://[::1]:8080/events")
+    app_id = new_app()
+    destinations.check("arn:aws:kinesis:eu-west-1:123456789012:stream/pinpoint.events-1", app_id)
+    destinations.check("arn:aws-cn:firehose:cn-north-1:123456789012:deliverystream/to_s3", app_id)
+    destinations.check("https://collector.example.com/pinpoint", app_id)
+    destinations.check("http://[::1]:8080/events", app_id)
 
 
 @pytest.mark.parametrize(
@@ -492,7 +510,7 @@ def test_kinesis_retries_only_the_records_it_refused(
 def test_firehose_records_refused_every_time_fail_the_batch(
     destinations: Destinations, receiver: Receiver
 ) -> None:
-    destination = destinations.open(FIREHOSE)
+    destination = destinations.open(FIREHOSE, new_app())
     receiver.refusals = [{0, 2}, {0}, {0}]
     try:
         with pytest.raises(DeliveryError, match="refused 1 of 3 records after 3 attempts"):
@@ -692,12 +710,12 @@ def test_files_are_appended_and_numbered_by_size(
     db: Database, streams: EventStreams, exporter: Exporter, file_root: Path
 ) -> None:
     app_id = new_app()
-    target = f"file://{file_root}/exports/events.jsonl"
+    target = f"file://{file_root}/{app_id}/exports/events.jsonl"
     streams.put(app_id, {"DestinationStreamArn": target, "RoleArn": ROLE}, "AKID1")
     add_events(db, app_id, labels("f", 40))
 
     assert drain(exporter) == 40
-    files = sorted((file_root / "exports").iterdir())
+    files = sorted((file_root / app_id / "exports").iterdir())
     assert [path.name for path in files[:2]] == ["events.000001.jsonl", "events.000002.jsonl"]
     assert len(files) > 2
     assert all(path.stat().st_size <= 4000 for path in files)
@@ -734,11 +752,15 @@ def test_file_destination_refuses_to_follow_a_symbolic_link(
 @pytest.mark.parametrize(
     ("path", "message"),
     [
-        ("{outside}/x.jsonl", "outside the directories"),
-        ("{root}/../outside/x.jsonl", "outside the directories"),
-        ("{root}/link/x.jsonl", "outside the directories"),
-        ("{root}", "names a directory"),
-        ("{root}/", "names a directory"),
+        ("{outside}/x.jsonl", "outside this application's file folders"),
+        ("{root}/../outside/x.jsonl", "outside this application's file folders"),
+        ("{root}/link/x.jsonl", "outside this application's file folders"),
+        ("{root}/x.jsonl", "outside this application's file folders"),
+        ("{root}/{other}/x.jsonl", "outside this application's file folders"),
+        ("{root}/{app}/link/x.jsonl", "outside this application's file folders"),
+        ("{root}/{app}/nul%00.jsonl", "NUL character"),
+        ("{root}/{app}", "names a directory"),
+        ("{root}/{app}/", "names a directory"),
         ("/", "does not name a file"),
     ],
 )
@@ -746,17 +768,47 @@ def test_files_outside_the_allowed_roots_are_refused(
     file_root: Path, tmp_path: Path, path: str, message: str
 ) -> None:
     (tmp_path / "outside").mkdir()
+    app, other = new_app(), new_app()
+    (file_root / app).mkdir()
     (file_root / "link").symlink_to(tmp_path / "outside")
-    destinations = Destinations(file_roots=[file_root])
-    target = "file://" + path.format(root=file_root, outside=tmp_path / "outside")
+    (file_root / other).mkdir()
+    (file_root / app / "link").symlink_to(file_root / other)
+    destinations = Destinations(policy=LOOPBACK_PEERS, file_roots=FileRoots([file_root]))
+    target = "file://" + path.format(
+        root=file_root, outside=tmp_path / "outside", app=app, other=other
+    )
 
     with pytest.raises(BadRequest, match=message):
-        destinations.check(target)
+        destinations.check(target, app)
+
+
+def test_an_app_folder_that_links_to_another_apps_folder_is_refused(file_root: Path) -> None:
+    app, other = new_app(), new_app()
+    (file_root / other).mkdir()
+    (file_root / app).symlink_to(file_root / other)
+    destinations = Destinations(policy=LOOPBACK_PEERS, file_roots=FileRoots([file_root]))
+
+    with pytest.raises(BadRequest, match="outside this application's file folders"):
+        destinations.check(f"file://{file_root}/{app}/x.jsonl", app)
 
 
 def test_file_destinations_are_off_without_roots(file_root: Path) -> None:
     with pytest.raises(BadRequest, match="CLARION_FILE_ROOTS"):
-        Destinations().check(f"file://{file_root}/x.jsonl")
+        Destinations(policy=LOOPBACK_PEERS, file_roots=FileRoots([])).check(
+            f"file://{file_root}/x.jsonl", new_app()
+        )
+
+
+def test_loopback_is_refused_unless_the_operator_allows_it(file_root: Path) -> None:
+    strict = Destinations(policy=OutboundPolicy(), file_roots=FileRoots([file_root]))
+    for target in (
+        "https://127.0.0.1:8443/events",
+        "https://localhost/events",
+        "redis://127.0.0.1:6379/0?stream=s",
+        "nats://[::1]:4222/events",
+    ):
+        with pytest.raises(BadRequest, match="a loopback address"):
+            strict.check(target, new_app())
 
 
 # --- Redis and NATS -------------------------------------------------------------------------

@@ -17,6 +17,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from clarion.outbound import IPNetwork, parse_networks
+
 
 class Settings(BaseSettings):
     """How one Clarion process runs: where it listens, where it keeps data, who it claims to be."""
@@ -44,8 +46,16 @@ class Settings(BaseSettings):
     )
     file_roots: list[Path] = Field(
         default_factory=list,
-        description="Directories file:// destinations may write under (JSON list in the "
-        "environment); empty turns file destinations off.",
+        description="Directories for file:// import sources, export targets and stream "
+        "destinations (JSON list in the environment); each app may use only its own folder "
+        "ROOT/APP_ID/ in each. Empty turns file locations off.",
+    )
+    outbound_allow: str = Field(
+        "",
+        description="Networks besides the public internet that the server may connect to on "
+        "a user's behalf (hooks, streams, imports, web push), as comma-separated CIDRs, e.g. "
+        "10.1.0.0/16,127.0.0.1; plain http is allowed only to these. Empty allows only public "
+        "addresses.",
     )
     stream_file_max_bytes: int = Field(
         64 * 1024 * 1024, ge=1024, description="Size at which a stream file is rotated."
@@ -105,6 +115,16 @@ class Settings(BaseSettings):
         if len(value) != 12 or not value.isdigit():
             raise ValueError("must be 12 digits")
         return value
+
+    @field_validator("outbound_allow")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    @property
+    def outbound_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.outbound_allow)
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -22,6 +22,7 @@ from clarion.delivery.webpush import Vapid, new_vapid_pem
 from clarion.endpoints.service import Endpoints
 from clarion.errors import NotFound
 from clarion.events.service import Events
+from clarion.file_roots import FileRoots
 from clarion.jobs.locations import Locations
 from clarion.jobs.runs import Runs
 from clarion.jobs.service import Jobs
@@ -32,6 +33,7 @@ from clarion.messaging.dispatch import Dispatcher
 from clarion.messaging.engagement import Engagement
 from clarion.messaging.otp import Otp
 from clarion.messaging.service import Messages, RetryPolicy
+from clarion.outbound import OutboundPolicy
 from clarion.segments.service import Segments
 from clarion.store.apps import AppRepository
 from clarion.store.campaigns import CampaignRepository
@@ -61,8 +63,11 @@ class Clarion:
         self.db = Database(settings.sqlalchemy_url)
         self.arns = Arns(settings.region, settings.account_id)
         app_repo = AppRepository(self.db)
+        policy = OutboundPolicy(settings.outbound_networks)
+        self.policy = policy
+        file_roots = FileRoots(settings.file_roots)
         self.tags = Tags(TagRepository(self.db), self.arns, self._resource_exists)
-        self.apps = Apps(app_repo, self.tags, self.arns, self.now)
+        self.apps = Apps(app_repo, self.tags, self.arns, self.now, policy)
         self.endpoints = Endpoints(self.db, EndpointRepository(self.db), self.now)
         self.segments = Segments(
             SegmentRepository(self.db), self.tags, self.arns, self.now, self.now_ms
@@ -75,12 +80,14 @@ class Clarion:
             self.arns,
             self._template_for,
             clock,
+            policy,
         )
         self.events = Events(self.db, self.endpoints, self.now_ms)
-        self.channels = Channels(ChannelRepository(self.db), self.now)
+        self.channels = Channels(ChannelRepository(self.db), self.now, policy)
         destinations = Destinations(
+            policy=policy,
+            file_roots=file_roots,
             aws_endpoint_url=settings.aws_endpoint_url,
-            file_roots=settings.file_roots,
             file_max_bytes=settings.stream_file_max_bytes,
         )
         self.streams = EventStreams(self.db, destinations, self.now)
@@ -89,7 +96,8 @@ class Clarion:
         )
         self.keys = Keys(KeyRepository(self.db), clock)
         locations = Locations(
-            file_roots=settings.file_roots,
+            file_roots=file_roots,
+            policy=policy,
             aws_endpoint_url=settings.aws_endpoint_url,
             region=settings.region,
         )
@@ -148,6 +156,7 @@ class Clarion:
             lambda app_id: self.apps.record(app_id).settings,
             clock,
             self.retries.wake,
+            policy,
         )
         self.events.triggers = self.engine
         self.campaign_loop = Loop("clarion-campaigns", self.engine.step, 0.25, self.engine.stopping)
@@ -179,7 +188,7 @@ class Clarion:
                 aws_endpoint_url=settings.aws_endpoint_url,
             )
         if channel == "PUSH":
-            return push_adapter("WEB", {}, vapid=self.vapid())
+            return push_adapter("WEB", {}, policy=self.policy, vapid=self.vapid())
         if channel in PUSH_CHANNELS:
             credentials = self.channels.credentials(app_id, channel)
             method = self.channels.get(app_id, channel).get("DefaultAuthenticationMethod")
@@ -188,7 +197,7 @@ class Clarion:
             base_url = settings.fcm_url if channel == "GCM" else settings.apns_url
             if channel.endswith("SANDBOX"):
                 base_url = settings.apns_sandbox_url
-            return push_adapter(channel, credentials, base_url=base_url or None)
+            return push_adapter(channel, credentials, policy=self.policy, base_url=base_url or None)
         raise ValueError(f"Clarion cannot deliver {channel} messages")
 
     def vapid(self) -> Vapid:

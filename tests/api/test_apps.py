@@ -157,6 +157,8 @@ def test_settings_default_then_update_merges(pinpoint: Any, app_id: str) -> None
         ({"QuietTime": {"Start": "22:00"}}, "QuietTime"),
         ({"CampaignHook": {"Mode": "SOMETIMES"}}, "Mode"),
         ({"CampaignHook": {"WebUrl": "ftp://x"}}, "WebUrl"),
+        ({"CampaignHook": {"WebUrl": "http://169.254.169.254/"}}, "a link-local address"),
+        ({"CampaignHook": {"WebUrl": "https://10.0.0.1/hook"}}, "a private address"),
         ({"JourneyLimits": {"DailyCap": 500}}, "JourneyLimits.DailyCap"),
     ],
 )

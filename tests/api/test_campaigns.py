@@ -521,7 +521,15 @@ REFUSED: list[tuple[dict[str, Any], str]] = [
     ),
     (
         {"CustomDeliveryConfiguration": {"DeliveryUri": "http://hooks.example.com/x"}},
-        "http to a loopback host",
+        "plain http is allowed only to hosts in the networks the operator allowed",
+    ),
+    (
+        {"CustomDeliveryConfiguration": {"DeliveryUri": "https://169.254.169.254/latest"}},
+        "DeliveryUri: 169.254.169.254 resolves to 169.254.169.254, a link-local address",
+    ),
+    (
+        {"Hook": {"Mode": "FILTER", "WebUrl": "https://[fd00:ec2::254]/f"}},
+        "Hook.WebUrl: fd00:ec2::254 resolves to fd00:ec2::254, a private address",
     ),
     ({"Hook": {"Mode": "FILTER", "LambdaFunctionName": "filter"}}, "Hook.LambdaFunctionName"),
     ({"Hook": {"Mode": "FILTER", "WebUrl": "http://example.com/f"}}, "Hook.WebUrl"),

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from clarion.channels.service import Channels
 from clarion.config import load_settings
+from clarion.outbound import LOOPBACK, OutboundPolicy
 from clarion.store.channels import ChannelRepository
 from clarion.store.database import Database
 from tests.conftest import Server
@@ -136,7 +137,7 @@ def channels_store(server: Server) -> Iterator[Channels]:
     ).sqlalchemy_url
     db = Database(url)
     try:
-        yield Channels(ChannelRepository(db), lambda: "")
+        yield Channels(ChannelRepository(db), lambda: "", OutboundPolicy(LOOPBACK))
     finally:
         db.dispose()
 
@@ -332,6 +333,17 @@ def test_credentials_are_stored_for_delivery_never_answered_nor_logged(
             "APNSVoipChannelRequest.TokenKeyId is required",
         ),
         ("gcm", "GCMChannelRequest", {"ServiceJson": "{}"}, "GCMChannelRequest.ServiceJson lacks"),
+        (
+            "gcm",
+            "GCMChannelRequest",
+            {
+                "ServiceJson": json.dumps(
+                    {**json.loads(service_json()), "token_uri": "https://169.254.169.254/token"}
+                )
+            },
+            "GCMChannelRequest.ServiceJson token_uri: 169.254.169.254 resolves to "
+            "169.254.169.254, a link-local address",
+        ),
         ("gcm", "GCMChannelRequest", {}, "GCMChannelRequest needs ApiKey"),
         (
             "sms",

@@ -42,7 +42,7 @@ def test_events_reach_a_file_stream(streaming_server: tuple[Server, Path]) -> No
     app_id = client.create_app(CreateApplicationRequest={"Name": "streamed"})[
         "ApplicationResponse"
     ]["Id"]
-    destination = f"file://{roots}/clicks"
+    destination = f"file://{roots}/{app_id}/clicks"
     stream = client.put_event_stream(
         ApplicationId=app_id,
         WriteEventStream={
@@ -72,10 +72,10 @@ def test_events_reach_a_file_stream(streaming_server: tuple[Server, Path]) -> No
         },
     )
     deadline = time.monotonic() + 20
-    while len(exported(roots)) < 5:
+    while len(exported(roots / app_id)) < 5:
         assert time.monotonic() < deadline, "events did not reach the stream"
         time.sleep(0.1)
-    records = exported(roots)
+    records = exported(roots / app_id)
     assert sorted(r["attributes"]["n"] for r in records) == [str(i) for i in range(5)]
     assert {r["event_type"] for r in records} == {"tap"}
     assert {r["application"]["app_id"] for r in records} == {app_id}

@@ -134,11 +134,11 @@ def all_endpoints(pinpoint: Any, app_id: str, roots: Path) -> list[dict[str, Any
     """Every endpoint of the app, through an export job to a directory."""
     job = pinpoint.create_export_job(
         ApplicationId=app_id,
-        ExportJobRequest={"S3UrlPrefix": (roots / "all").as_uri(), "RoleArn": ROLE},
+        ExportJobRequest={"S3UrlPrefix": (roots / app_id / "all").as_uri(), "RoleArn": ROLE},
     )["ExportJobResponse"]
     done = wait(pinpoint, app_id, job["Id"], "export")
     assert done["JobStatus"] == "COMPLETED", done
-    return read_parts(roots / "all" / job["Id"])
+    return read_parts(roots / app_id / "all" / job["Id"])
 
 
 def read_parts(directory: Path) -> list[dict[str, Any]]:
@@ -417,10 +417,13 @@ def test_creation_is_refused_with_precise_errors(
             )
 
     outside = write(tmp_path, "outside.csv", DOC_CSV)
-    refused({"S3Url": outside.as_uri()}, "outside the directories this server may use")
-    refused({"S3Url": f"file://{roots}/../x.csv"}, "outside the directories")
+    refused({"S3Url": outside.as_uri()}, "outside this application's file folders")
+    refused({"S3Url": f"file://{roots}/{app_id}/../x.csv"}, "outside this application's")
+    refused({"S3Url": write(roots, "shared.csv", DOC_CSV).as_uri()}, "outside this application's")
+    refused({"S3Url": f"file://{roots}/{app_id}/a%00b.csv"}, "NUL character")
     refused({"S3Url": "ftp://example.com/x.csv"}, "not a supported location")
-    refused({"S3Url": "http://example.com/x.csv"}, "plain http is allowed only to loopback")
+    refused({"S3Url": "http://example.com/x.csv"}, "plain http is allowed only to hosts")
+    refused({"S3Url": "https://169.254.169.254/latest/meta-data/"}, "a link-local address")
     refused({"S3Url": "s3:///x.csv"}, "names no bucket")
     refused({"S3Url": "s3://b/x", "RoleArn": "role"}, "is not an IAM role ARN")
     refused({"S3Url": "s3://b/x", "DefineSegment": True}, "SegmentName is required")
@@ -436,7 +439,10 @@ def test_creation_is_refused_with_precise_errors(
     with pytest.raises(pinpoint.exceptions.BadRequestException, match="names a file"):
         pinpoint.create_export_job(
             ApplicationId=app_id,
-            ExportJobRequest={"S3UrlPrefix": write(roots, "f.txt", "x").as_uri(), "RoleArn": ROLE},
+            ExportJobRequest={
+                "S3UrlPrefix": write(roots, f"{app_id}/f.txt", "x").as_uri(),
+                "RoleArn": ROLE,
+            },
         )
     with pytest.raises(pinpoint.exceptions.NotFoundException):
         pinpoint.get_import_job(ApplicationId=app_id, JobId="missing")
@@ -482,13 +488,13 @@ def test_an_import_survives_a_kill_and_finishes_after_restart(tmp_path: Path, ro
     text = "Id,ChannelType,Address,Attributes.Batch\n" + "".join(
         f"r{n},EMAIL,r{n}@example.com,b{n % 7}\n" for n in range(rows)
     )
-    path = write(roots, f"restart-{tmp_path.name}/big.csv", text)
     settings = {"CLARION_FILE_ROOTS": json.dumps([str(roots)])}
     server = start_server(tmp_path / "data", None, **settings)
     pinpoint = server.client()
     app_id = pinpoint.create_app(CreateApplicationRequest={"Name": "restart"})[
         "ApplicationResponse"
     ]["Id"]
+    path = write(roots, f"{app_id}/big.csv", text)
     job_id = pinpoint.create_import_job(
         ApplicationId=app_id,
         ImportJobRequest={"Format": "CSV", "S3Url": path.as_uri(), "RoleArn": ROLE},
@@ -521,3 +527,86 @@ def test_an_import_survives_a_kill_and_finishes_after_restart(tmp_path: Path, ro
         assert sorted(e["Id"] for e in exported) == sorted(f"r{n}" for n in range(rows))
     finally:
         again.stop()
+
+
+def test_one_app_cannot_import_what_another_apps_export_wrote(
+    server: Server, pinpoint: Any, roots: Path
+) -> None:
+    """Issue 10, finding 1: file roots are partitioned per app, whichever key asks."""
+
+    def new_app(name: str) -> str:
+        app: str = pinpoint.create_app(CreateApplicationRequest={"Name": name})[
+            "ApplicationResponse"
+        ]["Id"]
+        return app
+
+    app_a, app_b = new_app("a"), new_app("b")
+    pinpoint.update_endpoint(
+        ApplicationId=app_b,
+        EndpointId="secret",
+        EndpointRequest={
+            "ChannelType": "EMAIL",
+            "Address": "b@example.com",
+            "User": {"UserId": "b-user", "UserAttributes": {"Card": ["4111"]}},
+        },
+    )
+    all_endpoints(pinpoint, app_b, roots)
+    limited_to_a = server.client(server.new_key(app_a))
+    for client in (limited_to_a, pinpoint):
+        with pytest.raises(client.exceptions.BadRequestException, match="outside this app"):
+            client.create_import_job(
+                ApplicationId=app_a,
+                ImportJobRequest={
+                    "Format": "JSON",
+                    "S3Url": (roots / app_b / "all").as_uri(),
+                    "RoleArn": ROLE,
+                },
+            )
+        with pytest.raises(client.exceptions.BadRequestException, match="outside this app"):
+            client.put_event_stream(
+                ApplicationId=app_a,
+                WriteEventStream={
+                    "DestinationStreamArn": f"file://{roots}/{app_b}/stream.jsonl",
+                    "RoleArn": ROLE,
+                },
+            )
+    with pytest.raises(pinpoint.exceptions.NotFoundException):
+        pinpoint.get_endpoint(ApplicationId=app_a, EndpointId="secret")
+
+
+def test_a_redirect_to_an_address_the_policy_refuses_is_not_followed(
+    pinpoint: Any, app_id: str, tmp_path: Path
+) -> None:
+    """Issue 10, finding 2: each redirect hop is checked. 0.0.0.0 reaches this machine's
+    listeners on Linux, yet is no address the operator allowed (only loopback is, in tests)."""
+    write(tmp_path, "secret.csv", "Id,ChannelType,Address\nleaked,EMAIL,leak@example.com\n")
+
+    class Files(SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(tmp_path), **kwargs)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            del format, args
+
+    class Redirect(Files):
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", f"http://0.0.0.0:{files.server_port}/secret.csv")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    files = ThreadingHTTPServer(("127.0.0.1", 0), Files)
+    redirect = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    for web in (files, redirect):
+        threading.Thread(target=web.serve_forever, daemon=True).start()
+    try:
+        job = import_job(
+            pinpoint, app_id, f"http://127.0.0.1:{redirect.server_port}/list.csv", "CSV"
+        )
+    finally:
+        files.shutdown()
+        redirect.shutdown()
+    assert job["JobStatus"] == "FAILED"
+    assert "0.0.0.0" in job["Failures"][0]
+    with pytest.raises(pinpoint.exceptions.NotFoundException):
+        pinpoint.get_endpoint(ApplicationId=app_id, EndpointId="leaked")

@@ -26,7 +26,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from clarion.outbound import LOOPBACK, OutboundPolicy
 from tests.conftest import free_port
+
+LOOPBACK_PEERS = OutboundPolicy(LOOPBACK)
+"""The policy of a server whose operator allowed loopback, where these peers listen."""
 
 
 @dataclass

@@ -34,7 +34,7 @@ from clarion.delivery.apns import (
 )
 from clarion.delivery.push import Push, push_adapter
 from tests.conftest import free_port
-from tests.delivery.conftest import Tls
+from tests.delivery.conftest import LOOPBACK_PEERS, Tls
 from tests.delivery.push_servers import (
     MovableClock,
     apns_client_certificate,
@@ -194,7 +194,9 @@ def test_an_alert_goes_out_over_http2_with_pinpoint_layout(
 
 def test_the_apns_id_is_the_same_on_every_attempt(key: ec.EllipticCurvePrivateKey) -> None:
     with apple(key.public_key()) as (peer, base_url):
-        adapter = push_adapter("APNS", token_credentials(key), base_url=base_url)
+        adapter = push_adapter(
+            "APNS", policy=LOOPBACK_PEERS, credentials=token_credentials(key), base_url=base_url
+        )
         results = send_all(adapter, [push(1), push(1), push(2)])
 
     ids = [item.headers["apns-id"] for item in peer.received]
@@ -207,7 +209,12 @@ def test_a_silent_push_is_a_background_push_at_priority_5(
 ) -> None:
     message = push(title=None, body=None, silent=True, data={"sync": "now"}, time_to_live=0)
     with apple(key.public_key()) as (peer, base_url):
-        result = send_one(push_adapter("APNS", token_credentials(key), base_url=base_url), message)
+        result = send_one(
+            push_adapter(
+                "APNS", policy=LOOPBACK_PEERS, credentials=token_credentials(key), base_url=base_url
+            ),
+            message,
+        )
 
     assert result.outcome is Outcome.DELIVERED
     [received] = peer.received
@@ -224,8 +231,15 @@ def test_normal_priority_is_5_and_voip_goes_to_the_voip_topic(
     key: ec.EllipticCurvePrivateKey,
 ) -> None:
     with apple(key.public_key()) as (peer, base_url):
-        normal = push_adapter("APNS", token_credentials(key), base_url=base_url)
-        voip = push_adapter("APNS_VOIP", token_credentials(key), base_url=base_url)
+        normal = push_adapter(
+            "APNS", policy=LOOPBACK_PEERS, credentials=token_credentials(key), base_url=base_url
+        )
+        voip = push_adapter(
+            "APNS_VOIP",
+            policy=LOOPBACK_PEERS,
+            credentials=token_credentials(key),
+            base_url=base_url,
+        )
         send_one(normal, push(1, priority="normal"))
         send_one(voip, push(2, platform="APNS_VOIP"))
 
@@ -286,7 +300,12 @@ def test_answers_map_to_outcomes(
 ) -> None:
     with apple(key.public_key()) as (peer, base_url):
         peer.answers.append((status, reason))
-        result = send_one(push_adapter("APNS", token_credentials(key), base_url=base_url), push())
+        result = send_one(
+            push_adapter(
+                "APNS", policy=LOOPBACK_PEERS, credentials=token_credentials(key), base_url=base_url
+            ),
+            push(),
+        )
 
     assert result == Result(outcome, status, detail)
 
@@ -297,7 +316,13 @@ def test_a_key_apple_does_not_know_is_refused_credentials(
     stranger = ec.generate_private_key(ec.SECP256R1())
     with apple(key.public_key()) as (_, base_url):
         result = send_one(
-            push_adapter("APNS", token_credentials(stranger), base_url=base_url), push()
+            push_adapter(
+                "APNS",
+                policy=LOOPBACK_PEERS,
+                credentials=token_credentials(stranger),
+                base_url=base_url,
+            ),
+            push(),
         )
 
     assert result == Result(
@@ -311,7 +336,10 @@ def test_an_expired_provider_token_is_transient_and_replaced(
     with apple(key.public_key()) as (peer, base_url):
         peer.answers.append((403, "ExpiredProviderToken"))
         results = send_all(
-            push_adapter("APNS", token_credentials(key), base_url=base_url), [push(1), push(1)]
+            push_adapter(
+                "APNS", policy=LOOPBACK_PEERS, credentials=token_credentials(key), base_url=base_url
+            ),
+            [push(1), push(1)],
         )
 
     assert [(result.outcome, result.status_code) for result in results] == [
@@ -324,7 +352,10 @@ def test_an_expired_provider_token_is_transient_and_replaced(
 
 def test_no_answer_is_transient(key: ec.EllipticCurvePrivateKey) -> None:
     adapter = push_adapter(
-        "APNS", token_credentials(key), base_url=f"http://127.0.0.1:{free_port()}"
+        "APNS",
+        policy=LOOPBACK_PEERS,
+        credentials=token_credentials(key),
+        base_url=f"http://127.0.0.1:{free_port()}",
     )
     result = send_one(adapter, push())
 
@@ -335,7 +366,9 @@ def test_raw_content_is_sent_as_it_is(key: ec.EllipticCurvePrivateKey) -> None:
     raw = '{"aps":{"content-available":1},"order":{"id":7}}'
     with apple(key.public_key()) as (peer, base_url):
         result = send_one(
-            push_adapter("APNS", token_credentials(key), base_url=base_url),
+            push_adapter(
+                "APNS", policy=LOOPBACK_PEERS, credentials=token_credentials(key), base_url=base_url
+            ),
             push(title=None, body=None, raw=raw),
         )
 
@@ -420,7 +453,7 @@ def test_incomplete_credentials_are_named_without_secrets(
     credentials: dict[str, str], message: str
 ) -> None:
     with pytest.raises(ValueError, match="^" + re.escape(message)) as caught:
-        push_adapter("APNS", credentials)
+        push_adapter("APNS", policy=LOOPBACK_PEERS, credentials=credentials)
     assert "secret" not in str(caught.value)
 
 
@@ -429,13 +462,23 @@ def test_an_rsa_token_key_is_refused() -> None:
     credentials = token_credentials(ec.generate_private_key(ec.SECP256R1()))
     credentials["TokenKey"] = private_pem(rsa_key)
     with pytest.raises(ValueError, match=r"^APNS TokenKey must be the P-256 key"):
-        push_adapter("APNS", credentials)
+        push_adapter("APNS", policy=LOOPBACK_PEERS, credentials=credentials)
 
 
 def test_a_base_url_with_credentials_is_refused_without_quoting_them(
     key: ec.EllipticCurvePrivateKey,
 ) -> None:
     with pytest.raises(ValueError, match=r"^APNs base URL must not carry a user or password$"):
-        push_adapter("APNS", token_credentials(key), base_url="https://ops:secret@apns.example")
+        push_adapter(
+            "APNS",
+            policy=LOOPBACK_PEERS,
+            credentials=token_credentials(key),
+            base_url="https://ops:secret@apns.example",
+        )
     with pytest.raises(ValueError, match="may use http only on a loopback host"):
-        push_adapter("APNS", token_credentials(key), base_url="http://apns.example")
+        push_adapter(
+            "APNS",
+            policy=LOOPBACK_PEERS,
+            credentials=token_credentials(key),
+            base_url="http://apns.example",
+        )

@@ -22,6 +22,7 @@ from clarion.delivery import Adapter, Outcome, Result
 from clarion.delivery.fcm import GRANT_TYPE, SCOPE, FcmAdapter, ServiceAccount
 from clarion.delivery.push import Push, push_adapter
 from tests.conftest import free_port
+from tests.delivery.conftest import LOOPBACK_PEERS
 from tests.delivery.push_servers import MovableClock, private_pem, uvicorn_server, verify_jwt
 
 T = TypeVar("T")
@@ -130,7 +131,7 @@ def run(adapter: Adapter[Push], scenario: Callable[[Adapter[Push]], Awaitable[T]
 
 def adapter_for(key: rsa.RSAPrivateKey, base_url: str, **options: Any) -> FcmAdapter:
     account = ServiceAccount.from_json(service_json(key, f"{base_url}/token"))
-    return FcmAdapter(account, base_url=base_url, **options)
+    return FcmAdapter(account, policy=LOOPBACK_PEERS, base_url=base_url, **options)
 
 
 def send_one(adapter: Adapter[Push], message: Push) -> Result:
@@ -150,7 +151,10 @@ def test_a_push_goes_out_as_pinpoint_laid_it_out(key: rsa.RSAPrivateKey) -> None
     with google(key) as (peer, base_url):
         result = send_one(
             push_adapter(
-                "GCM", {"ServiceJson": service_json(key, f"{base_url}/token")}, base_url=base_url
+                "GCM",
+                policy=LOOPBACK_PEERS,
+                credentials={"ServiceJson": service_json(key, f"{base_url}/token")},
+                base_url=base_url,
             ),
             message,
         )
@@ -301,7 +305,7 @@ def test_no_answer_is_transient(key: rsa.RSAPrivateKey) -> None:
     with google(key) as (peer, base_url):
         closed = f"http://127.0.0.1:{free_port()}"
         account = ServiceAccount.from_json(service_json(key, f"{base_url}/token"))
-        result = send_one(FcmAdapter(account, base_url=closed), push())
+        result = send_one(FcmAdapter(account, policy=LOOPBACK_PEERS, base_url=closed), push())
 
     assert (result.outcome, result.status_code) == (Outcome.TRANSIENT, 0)
     assert len(peer.assertions) == 1
@@ -378,7 +382,11 @@ def test_legacy_raw_content_is_translated_to_v1(key: rsa.RSAPrivateKey) -> None:
 
 
 def test_a_legacy_api_key_alone_is_refused_without_a_request() -> None:
-    adapter = push_adapter("GCM", {"ApiKey": "AIzaSy-secret", "DefaultAuthenticationMethod": "KEY"})
+    adapter = push_adapter(
+        "GCM",
+        policy=LOOPBACK_PEERS,
+        credentials={"ApiKey": "AIzaSy-secret", "DefaultAuthenticationMethod": "KEY"},
+    )
     result = send_one(adapter, push())
 
     assert result == Result(
@@ -412,10 +420,14 @@ def test_incomplete_credentials_are_named_without_secrets(
     credentials: dict[str, str], message: str
 ) -> None:
     with pytest.raises(ValueError, match="^" + re.escape(message)) as caught:
-        push_adapter("GCM", credentials)
+        push_adapter("GCM", policy=LOOPBACK_PEERS, credentials=credentials)
     assert "secret" not in str(caught.value)
 
 
 def test_a_token_uri_over_plain_http_is_refused_off_loopback(key: rsa.RSAPrivateKey) -> None:
     with pytest.raises(ValueError, match="may use http only on a loopback host"):
-        push_adapter("GCM", {"ServiceJson": service_json(key, "http://oauth.example.com/token")})
+        push_adapter(
+            "GCM",
+            policy=LOOPBACK_PEERS,
+            credentials={"ServiceJson": service_json(key, "http://oauth.example.com/token")},
+        )

@@ -29,6 +29,7 @@ from clarion.delivery.webpush import (
     encrypt,
 )
 from tests.conftest import free_port
+from tests.delivery.conftest import LOOPBACK_PEERS
 from tests.delivery.push_servers import (
     MovableClock,
     decrypt_aes128gcm,
@@ -155,7 +156,7 @@ def test_the_browser_decrypts_what_was_sent(vapid: Vapid) -> None:
             url="https://example.com/sale",
             image_url="https://example.com/sale.png",
         )
-        [result] = send_all(push_adapter("WEB", {}, vapid=vapid), [message])
+        [result] = send_all(push_adapter("WEB", {}, policy=LOOPBACK_PEERS, vapid=vapid), [message])
 
     assert result == Result(Outcome.DELIVERED, 201, "accepted", "/message/1")
     [delivered] = peer.delivered
@@ -180,7 +181,7 @@ def test_every_message_has_its_own_key_and_salt(vapid: Vapid) -> None:
     with push_service() as (peer, base_url):
         browser = peer.subscribe(base_url, "ann")
         results = send_all(
-            WebPushAdapter(vapid),
+            WebPushAdapter(vapid, policy=LOOPBACK_PEERS),
             [push(browser, 1, time_to_live=60, priority="normal", silent=True), push(browser, 1)],
         )
 
@@ -229,7 +230,7 @@ def test_raw_content_reaches_the_service_worker_as_it_is(vapid: Vapid) -> None:
     raw = '{"kind": "order", "id": 7}'
     with push_service() as (peer, base_url):
         browser = peer.subscribe(base_url, "ann")
-        [result] = send_all(WebPushAdapter(vapid), [push(browser, raw=raw)])
+        [result] = send_all(WebPushAdapter(vapid, policy=LOOPBACK_PEERS), [push(browser, raw=raw)])
 
     assert result.outcome is Outcome.DELIVERED
     assert peer.delivered[0].plaintext == raw.encode()
@@ -239,7 +240,7 @@ def test_the_vapid_token_is_reused_for_eleven_hours(vapid: Vapid) -> None:
     clock = MovableClock()
     with push_service() as (peer, base_url):
         browsers = [peer.subscribe(base_url, name) for name in ("ann", "bob")]
-        adapter = WebPushAdapter(vapid, clock=clock)
+        adapter = WebPushAdapter(vapid, policy=LOOPBACK_PEERS, clock=clock)
 
         async def scenario(adapter: Adapter[Push]) -> list[Result]:
             results = [await adapter.send(push(browser)) for browser in browsers]
@@ -272,14 +273,14 @@ def test_answers_map_to_outcomes(vapid: Vapid, status: int, outcome: Outcome, de
     with push_service() as (peer, base_url):
         browser = peer.subscribe(base_url, "ann")
         peer.answers.append(status)
-        [result] = send_all(WebPushAdapter(vapid), [push(browser)])
+        [result] = send_all(WebPushAdapter(vapid, policy=LOOPBACK_PEERS), [push(browser)])
 
     assert result == Result(outcome, status, detail)
 
 
 def test_no_answer_is_transient(vapid: Vapid) -> None:
     browser = Browser.subscribe(f"http://127.0.0.1:{free_port()}/push/ann")
-    [result] = send_all(WebPushAdapter(vapid), [push(browser)])
+    [result] = send_all(WebPushAdapter(vapid, policy=LOOPBACK_PEERS), [push(browser)])
 
     assert (result.outcome, result.status_code) == (Outcome.TRANSIENT, 0)
 
@@ -302,7 +303,7 @@ def test_no_answer_is_transient(vapid: Vapid) -> None:
 def test_a_broken_subscription_is_permanent_without_a_request(
     vapid: Vapid, token: str, detail: str
 ) -> None:
-    [result] = send_all(WebPushAdapter(vapid), [push(token)])
+    [result] = send_all(WebPushAdapter(vapid, policy=LOOPBACK_PEERS), [push(token)])
 
     assert (result.outcome, result.status_code) == (Outcome.PERMANENT, 0)
     assert result.detail.startswith(detail)
@@ -314,7 +315,7 @@ def test_a_payload_too_big_for_web_push_is_permanent(vapid: Vapid) -> None:
         browser = peer.subscribe(base_url, "ann")
         fits = json.dumps({"pad": "x" * (MAX_PAYLOAD - 11)})
         results = send_all(
-            WebPushAdapter(vapid),
+            WebPushAdapter(vapid, policy=LOOPBACK_PEERS),
             [push(browser, raw=fits), push(browser, raw=fits.replace("x", "xx", 1))],
         )
 
@@ -328,7 +329,7 @@ def test_a_payload_too_big_for_web_push_is_permanent(vapid: Vapid) -> None:
 
 def test_web_push_needs_a_vapid_key() -> None:
     with pytest.raises(ValueError, match=r"^Web Push needs the server's VAPID key"):
-        push_adapter("WEB", {})
+        push_adapter("WEB", {}, policy=LOOPBACK_PEERS)
 
 
 def test_vapid_keys_and_subjects_are_checked() -> None:

@@ -10,6 +10,7 @@ from clarion import paging
 from clarion.apps.settings import apply_settings_update
 from clarion.arns import Arns
 from clarion.errors import BadRequest, NotFound
+from clarion.outbound import OutboundPolicy
 from clarion.store.apps import AppRecord, AppRepository
 from clarion.tags import Tags, validate_tags
 
@@ -17,7 +18,15 @@ MAX_NAME_LENGTH = 256
 
 
 class Apps:
-    def __init__(self, repo: AppRepository, tags: Tags, arns: Arns, now: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        repo: AppRepository,
+        tags: Tags,
+        arns: Arns,
+        now: Callable[[], str],
+        policy: OutboundPolicy,
+    ) -> None:
+        self.policy = policy
         self.repo = repo
         self.tags = tags
         self.arns = arns
@@ -65,6 +74,9 @@ class Apps:
         return self._settings_response(app_id, self.record(app_id).settings)
 
     def update_settings(self, app_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        hook_url = (request.get("CampaignHook") or {}).get("WebUrl")
+        if hook_url:
+            self.policy.check_url(hook_url, "WriteApplicationSettingsRequest.CampaignHook.WebUrl")
         settings = apply_settings_update(self.record(app_id).settings, request, self.now())
         self.repo.update_settings(app_id, settings)
         return self._settings_response(app_id, settings)

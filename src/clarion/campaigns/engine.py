@@ -42,6 +42,7 @@ from clarion.events.service import Accepted
 from clarion.messaging import outcomes
 from clarion.messaging.compose import Recipient
 from clarion.messaging.service import Messages, record_events
+from clarion.outbound import OutboundPolicy
 from clarion.segments.service import Segments
 from clarion.store.database import Database
 from clarion.store.deliveries import HOLDOUT, DeliveryRepository
@@ -93,8 +94,11 @@ class CampaignEngine:
         app_settings: Callable[[str], Mapping[str, Any]],
         clock: Callable[[], datetime],
         wake: Callable[[], None],
+        policy: OutboundPolicy,
     ) -> None:
         self.db = db
+        self.http = policy.http_client(timeout=HOOK_TIMEOUT_S)
+        """Hooks and custom delivery: addresses users named, so under the outbound policy."""
         self.runs = runs
         self.campaigns = campaigns
         self.segments = segments
@@ -614,7 +618,7 @@ class _Pass:
         """A web hook call; HookUnavailable (the batch is tried again later) unless it
         answers 2xx."""
         try:
-            response = httpx.post(url, json=payload, timeout=HOOK_TIMEOUT_S)
+            response = self.engine.http.post(url, json=payload)
         except httpx.HTTPError as error:
             raise HookUnavailable(f"{url}: {error}") from None
         if not 200 <= response.status_code < 300:

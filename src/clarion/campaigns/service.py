@@ -65,10 +65,11 @@ from clarion.campaigns.schedule import parse_schedule
 from clarion.campaigns.treatments import AllocationError, treatment_sizes
 from clarion.clock import Clock, iso
 from clarion.errors import BadRequest, NotFound
+from clarion.numbers import version_number
+from clarion.outbound import OutboundPolicy
 from clarion.segments.service import Segments
 from clarion.store.campaigns import CampaignRepository, CampaignRun, CampaignVersion
 from clarion.tags import Tags, validate_tags
-from clarion.urls import is_loopback
 
 SCHEDULED, EXECUTING, PENDING_NEXT_RUN = "SCHEDULED", "EXECUTING", "PENDING_NEXT_RUN"
 COMPLETED, PAUSED, DELETED, INVALID = "COMPLETED", "PAUSED", "DELETED", "INVALID"
@@ -126,6 +127,7 @@ class Campaigns:
         arns: Arns,
         template: TemplateLookup,
         clock: Clock,
+        policy: OutboundPolicy,
     ) -> None:
         self.repo = repo
         self.segments = segments
@@ -133,6 +135,7 @@ class Campaigns:
         self.arns = arns
         self.template = template
         self.clock = clock
+        self.policy = policy
 
     def create(self, app_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
         now = self.clock()
@@ -166,12 +169,11 @@ class Campaigns:
         return self._response(app_id, self._latest(app_id, campaign_id))
 
     def version(self, app_id: str, campaign_id: str, version: str) -> dict[str, Any]:
-        if not version.isdigit() or int(version) < 1:
-            raise BadRequest(f"Version must be a positive whole number; got {version!r}")
-        found = self.repo.version(app_id, campaign_id, int(version))
+        number = version_number(version, "Version")
+        found = self.repo.version(app_id, campaign_id, number)
         if found is None:
             self._latest(app_id, campaign_id)
-            raise NotFound(f"Campaign {campaign_id} has no version {version}")
+            raise NotFound(f"Campaign {campaign_id} has no version {number}")
         return self._response(app_id, found)
 
     def page(self, app_id: str, size: str | None, token: str | None) -> dict[str, Any]:
@@ -280,6 +282,8 @@ class Campaigns:
                 app_id, definition["SegmentId"], definition.get("SegmentVersion")
             )
         _check_definition(definition, _schedules(current), now)
+        for url, path in _web_urls(definition):
+            self.policy.check_url(url, path)
         if "TemplateConfiguration" in request:
             self._check_templates(definition.get("TemplateConfiguration"), REQUEST)
         if "AdditionalTreatments" in request:
@@ -306,7 +310,12 @@ class Campaigns:
     def _check_templates(self, templates: Mapping[str, Any] | None, path: str) -> None:
         for member, template in (templates or {}).items():
             try:
-                self.template(_TEMPLATE_TYPES[member], template["Name"], template.get("Version"))
+                version = template.get("Version")
+                self.template(
+                    _TEMPLATE_TYPES[member],
+                    template["Name"],
+                    None if version is None else str(version_number(version, "Version")),
+                )
             except (NotFound, BadRequest) as error:
                 raise BadRequest(
                     f"{path}.TemplateConfiguration.{member}: {error.message}"
@@ -461,17 +470,29 @@ def _check_hook(hook: Mapping[str, Any], path: str) -> None:
 
 
 def _check_url(url: str, path: str) -> None:
-    """An https URL, or http to a loopback host; never the Lambda function Pinpoint allows."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http"):
+    """A web URL, never the Lambda function Pinpoint allows; where it may point is the
+    outbound-address policy's to say (``_web_urls``)."""
+    if urlsplit(url).scheme not in ("https", "http"):
         raise BadRequest(
             f"{path} must be an https URL (Clarion runs no AWS Lambda functions); got {url!r}"
         )
-    if not parts.hostname or (parts.scheme == "http" and not is_loopback(parts.hostname)):
-        raise BadRequest(
-            f"{path} must be an https URL, or http to a loopback host such as 127.0.0.1; "
-            f"got {url!r}"
-        )
+
+
+def _web_urls(definition: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Every URL the campaign will call (hook, custom delivery), with its member path."""
+    found = []
+    if (definition.get("Hook") or {}).get("WebUrl"):
+        found.append((definition["Hook"]["WebUrl"], f"{REQUEST}.Hook.WebUrl"))
+    treatments = [(REQUEST, definition)] + [
+        (f"{REQUEST}.AdditionalTreatments[{index}]", treatment)
+        for index, treatment in enumerate(definition.get("AdditionalTreatments") or [])
+    ]
+    for path, treatment in treatments:
+        custom = treatment.get("CustomDeliveryConfiguration")
+        if custom is not None:
+            member = f"{path}.CustomDeliveryConfiguration.DeliveryUri"
+            found.append((custom["DeliveryUri"], member))
+    return found
 
 
 def _activity(

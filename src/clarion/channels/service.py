@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from clarion.channels.rules import PLATFORMS, ChannelState, Platform, apply_update, shown
 from clarion.errors import NotFound
+from clarion.outbound import OutboundPolicy
 from clarion.store.channels import ChannelRecord, ChannelRepository
 
 _IN_APP = {"Enabled": True, "IsArchived": False, "Version": 0}
@@ -14,9 +16,12 @@ _IN_APP = {"Enabled": True, "IsArchived": False, "Version": 0}
 
 
 class Channels:
-    def __init__(self, repo: ChannelRepository, now: Callable[[], str]) -> None:
+    def __init__(
+        self, repo: ChannelRepository, now: Callable[[], str], policy: OutboundPolicy
+    ) -> None:
         self.repo = repo
         self.now = now
+        self.policy = policy
 
     def get(self, app_id: str, platform: str) -> dict[str, Any]:
         return _response(PLATFORMS[platform], self._record(app_id, platform))
@@ -26,6 +31,8 @@ class Channels:
     ) -> dict[str, Any]:
         """Create the channel or change it; each write is a new Version."""
         rules = PLATFORMS[platform]
+        if isinstance(request.get("ServiceJson"), str):
+            self._check_token_uri(request["ServiceJson"], platform)
 
         def change(current: ChannelRecord | None) -> ChannelRecord:
             state = apply_update(rules, _state(current) if current else None, request)
@@ -43,6 +50,18 @@ class Channels:
             )
 
         return _response(rules, self.repo.put(app_id, platform, change))
+
+    def _check_token_uri(self, service_json: str, platform: str) -> None:
+        """The service account names the address Clarion fetches tokens from: a user's
+        address, so the outbound policy decides (the form is the channel rules' business)."""
+        try:
+            document = json.loads(service_json)
+        except ValueError:
+            return
+        token_uri = document.get("token_uri") if isinstance(document, dict) else None
+        if isinstance(token_uri, str) and token_uri:
+            member = f"{PLATFORMS[platform].request}.ServiceJson token_uri"
+            self.policy.check_url(token_uri, member)
 
     def delete(self, app_id: str, platform: str) -> dict[str, Any]:
         """Remove the channel and its credentials; answer it as it was."""

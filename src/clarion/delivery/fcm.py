@@ -33,6 +33,7 @@ from clarion.clock import Clock, system_clock
 from clarion.delivery.base import Adapter, Outcome, Result
 from clarion.delivery.jwt import load_signing_key, sign
 from clarion.delivery.push import Push, answer_json, checked_base_url, network_failure
+from clarion.outbound import OutboundPolicy
 
 DEFAULT_BASE_URL = "https://fcm.googleapis.com"
 DEFAULT_TOKEN_URI = "https://oauth2.googleapis.com/token"
@@ -80,12 +81,15 @@ class ServiceAccount:
         )
 
 
-def fcm_adapter(credentials: Mapping[str, str], *, base_url: str | None = None) -> Adapter[Push]:
+def fcm_adapter(
+    credentials: Mapping[str, str], *, policy: OutboundPolicy, base_url: str | None = None
+) -> Adapter[Push]:
     """The HTTP v1 adapter whenever the channel holds a ServiceJson, even with KEY as its
     default method: the legacy API that KEY names no longer exists."""
     if credentials.get("ServiceJson"):
         return FcmAdapter(
             ServiceAccount.from_json(credentials["ServiceJson"]),
+            policy=policy,
             base_url=base_url or DEFAULT_BASE_URL,
         )
     if credentials.get("ApiKey"):
@@ -115,6 +119,7 @@ class FcmAdapter:
         self,
         account: ServiceAccount,
         *,
+        policy: OutboundPolicy,
         base_url: str = DEFAULT_BASE_URL,
         token_uri: str | None = None,
         clock: Clock = system_clock,
@@ -135,6 +140,8 @@ class FcmAdapter:
                 max_connections=max_connections, max_keepalive_connections=max_connections
             ),
         )
+        self._token_http = policy.async_http_client(timeout=timeout)
+        """The token URI comes from the user's service account, so it obeys the policy."""
 
     async def send(self, message: Push) -> Result:
         try:
@@ -156,6 +163,7 @@ class FcmAdapter:
 
     async def close(self) -> None:
         await self._http.aclose()
+        await self._token_http.aclose()
 
     async def _post(self, request: dict[str, Any], token: str) -> httpx.Response | Result:
         try:
@@ -202,7 +210,7 @@ class FcmAdapter:
             key_id=account.private_key_id,
         )
         try:
-            response = await self._http.post(
+            response = await self._token_http.post(
                 self.token_uri, data={"grant_type": GRANT_TYPE, "assertion": assertion}
             )
         except httpx.TransportError as error:

@@ -9,7 +9,6 @@ Pinpoint did for its platform, so apps built on the AWS Amplify push libraries k
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from clarion.delivery.base import Adapter, Outcome, Result
+from clarion.outbound import OutboundPolicy, is_loopback
 
 if TYPE_CHECKING:
     from clarion.delivery.webpush import Vapid
@@ -96,6 +96,7 @@ def push_adapter(
     platform: str,
     credentials: Mapping[str, str],
     *,
+    policy: OutboundPolicy,
     base_url: str | None = None,
     vapid: Vapid | None = None,
 ) -> Adapter[Push]:
@@ -104,14 +105,15 @@ def push_adapter(
     ``credentials`` are the channel's stored members (``Channels.credentials``), plus its
     DefaultAuthenticationMethod setting when the caller has it. ``base_url`` replaces the
     provider's address (https, or http on a loopback host); for FCM the token URI comes from the
-    ServiceJson. WEB needs the server's ``vapid`` key instead of credentials. Raises ValueError
+    ServiceJson. WEB needs the server's ``vapid`` key instead of credentials. ``policy`` governs
+    the addresses users named: the token URI and web push subscriptions. Raises ValueError
     naming what is missing or malformed, never quoting a secret.
     """
     # The adapter modules import this one's helpers, so they are imported only when needed.
     if platform == "GCM":
         from clarion.delivery.fcm import fcm_adapter
 
-        return fcm_adapter(credentials, base_url=base_url)
+        return fcm_adapter(credentials, policy=policy, base_url=base_url)
     if platform in ("APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX"):
         from clarion.delivery.apns import apns_adapter
 
@@ -121,7 +123,7 @@ def push_adapter(
 
         if vapid is None:
             raise ValueError("Web Push needs the server's VAPID key pair and subject")
-        return WebPushAdapter(vapid)
+        return WebPushAdapter(vapid, policy=policy)
     raise ValueError(f"push platform {platform!r} is not supported; use {', '.join(PLATFORMS)}")
 
 
@@ -141,15 +143,6 @@ def checked_base_url(url: str, what: str) -> str:
     if parts.query or parts.fragment:
         raise ValueError(f"{what} {url!r} must not have a query or a fragment")
     return url.rstrip("/")
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def network_failure(error: httpx.TransportError, doing: str = "") -> Result:

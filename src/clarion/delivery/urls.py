@@ -45,7 +45,8 @@ from clarion.delivery.smpp import SmppAdapter
 from clarion.delivery.sms_voice import SmsVoiceAdapter, VoiceMessageAdapter
 from clarion.delivery.smtp import SmtpAdapter, SmtpSettings
 from clarion.delivery.twilio import TwilioAdapter
-from clarion.urls import is_loopback
+from clarion.numbers import integer
+from clarion.outbound import is_loopback
 
 EMAIL_FORMS = (
     "smtp://[USER:PASSWORD@]HOST[:PORT], smtps://[USER:PASSWORD@]HOST[:PORT], "
@@ -125,9 +126,10 @@ class _Options:
         value = self.values.get(name)
         if value is None:
             return default
-        if not value.isdigit() or not 1 <= int(value) <= 100:
+        count = integer(value, 1, 100)
+        if count is None:
             raise ValueError(f"{self.url}: {name} must be a whole number from 1 to 100")
-        return int(value)
+        return count
 
     def seconds(self, name: str, default: float) -> float:
         value = self.values.get(name)

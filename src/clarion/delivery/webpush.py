@@ -33,7 +33,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from clarion.clock import Clock, system_clock
 from clarion.delivery.base import Outcome, Result
 from clarion.delivery.jwt import b64url, b64url_decode, load_signing_key, sign
-from clarion.delivery.push import Push, is_loopback, network_failure
+from clarion.delivery.push import Push, network_failure
+from clarion.outbound import OutboundPolicy, is_loopback
 
 DEFAULT_TTL = 28 * 24 * 3600
 """FCM's longest, which Pinpoint also applied when a message set none."""
@@ -162,6 +163,7 @@ class WebPushAdapter:
         self,
         vapid: Vapid,
         *,
+        policy: OutboundPolicy,
         clock: Clock = system_clock,
         timeout: float = 30.0,
         max_connections: int = 100,
@@ -169,7 +171,7 @@ class WebPushAdapter:
         self.vapid = vapid
         self._clock = clock
         self._tokens: dict[str, tuple[str, float]] = {}
-        self._http = httpx.AsyncClient(
+        self._http = policy.async_http_client(
             http2=True,
             timeout=timeout,
             limits=httpx.Limits(

@@ -2,8 +2,9 @@
 
 A location is checked twice: its form when the job is created (BadRequest names what is
 wrong), and again when the job runs (LocationError fails the job), because what a URL points
-at can change in between. ``file://`` is allowed only under the configured roots
-(CLARION_FILE_ROOTS), after links are resolved; plain ``http://`` only to loopback hosts.
+at can change in between. ``file://`` follows the file-roots rule (``clarion.file_roots``: only
+the app's own folder under each CLARION_FILE_ROOTS directory); web sources follow the
+outbound-address policy (``clarion.outbound``), on every connection and redirect.
 AWS credentials come from botocore's usual chain; the RoleArn of a job is stored, not assumed.
 """
 
@@ -25,8 +26,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.session import get_session
 
 from clarion.errors import BadRequest
+from clarion.file_roots import FileRoots
 from clarion.jobs.formats import Readable
-from clarion.urls import is_loopback, within_roots
+from clarion.outbound import OutboundPolicy
 
 
 class LocationError(Exception):
@@ -54,47 +56,59 @@ class Sink:
 
 class Locations:
     def __init__(
-        self, *, file_roots: Sequence[Path] = (), aws_endpoint_url: str = "", region: str
+        self,
+        *,
+        file_roots: FileRoots,
+        policy: OutboundPolicy,
+        aws_endpoint_url: str = "",
+        region: str,
     ) -> None:
-        self.file_roots = tuple(Path(root).resolve() for root in file_roots)
+        self.file_roots = file_roots
+        self.policy = policy
         self.aws_endpoint_url = aws_endpoint_url
         self.region = region
 
     # --- checks at creation -------------------------------------------------------------
 
-    def check_source(self, url: str, member: str) -> None:
-        self._parsed(url, member, ("s3", "https", "http", "file"))
+    def check_source(self, url: str, member: str, app_id: str) -> None:
+        self._parsed(url, member, ("s3", "https", "http", "file"), app_id)
 
-    def check_sink(self, url: str, member: str) -> None:
-        parsed = self._parsed(url, member, ("s3", "file"))
+    def check_sink(self, url: str, member: str, app_id: str) -> None:
+        parsed = self._parsed(url, member, ("s3", "file"), app_id)
         if parsed.scheme == "file":
-            path = self._local(parsed, member)
+            path = self.file_roots.local_path(parsed, member, app_id)
             if path.exists() and not path.is_dir():
                 raise BadRequest(f"{member} {url!r} names a file; exports write into a directory")
 
     # --- reading ------------------------------------------------------------------------
 
-    def sources(self, url: str, *, trusted: bool = False) -> list[Source]:
-        """The files an import reads, in a stable order: an S3 prefix or a local directory
-        stands for every file under it. ``trusted`` lifts the roots rule for the CLI, whose
-        user reads their own files."""
+    def sources(self, url: str, app_id: str, *, trusted: bool = False) -> list[Source]:
+        """The files an import for ``app_id`` reads, in a stable order: an S3 prefix or a local
+        directory stands for every file under it. ``trusted`` lifts the file-roots rule for the
+        CLI, whose user reads their own files."""
         parsed = urlsplit(url)
         if parsed.scheme == "s3":
             return self._s3_sources(parsed)
         if parsed.scheme in ("https", "http"):
-            return [Source(url, lambda: _web(url))]
-        path = Path(unquote(parsed.path)) if trusted else self._local(parsed, "S3Url")
-        return self._local_sources(path, trusted)
+            return [Source(url, lambda: _web(self.policy, url))]
+        if trusted:
+            return self._local_sources(Path(unquote(parsed.path)), None)
+        try:
+            path = self.file_roots.local_path(parsed, "S3Url", app_id)
+        except BadRequest as refusal:
+            raise LocationError(refusal.message) from None
+        return self._local_sources(path, app_id)
 
-    def _local_sources(self, path: Path, trusted: bool) -> list[Source]:
+    def _local_sources(self, path: Path, app_id: str | None) -> list[Source]:
         if path.is_file():
             files = [path]
         elif path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file())
         else:
             raise LocationError(f"{path} does not exist")
-        allowed = [f for f in files if trusted or within_roots(f, self.file_roots) is not None]
-        return [Source(f.as_uri(), functools.partial(_local_file, f)) for f in allowed]
+        if app_id is not None:
+            files = [f for f in files if self.file_roots.contains(f, app_id) is not None]
+        return [Source(f.as_uri(), functools.partial(_local_file, f)) for f in files]
 
     def _s3_sources(self, url: SplitResult) -> list[Source]:
         bucket, prefix = url.netloc, unquote(url.path).removeprefix("/")
@@ -130,7 +144,7 @@ class Locations:
 
     # --- writing ------------------------------------------------------------------------
 
-    def sink(self, url: str, folder: str) -> Sink:
+    def sink(self, url: str, folder: str, app_id: str) -> Sink:
         """Files go under ``url``/``folder``/ (the job id, so jobs never overwrite each other)."""
         parsed = urlsplit(url)
         if parsed.scheme == "s3":
@@ -145,7 +159,10 @@ class Locations:
                     raise LocationError(f"s3://{bucket}/{prefix}/{name}: {error}") from None
 
             return Sink(put_object, lambda name: f"s3://{bucket}/{prefix}/{name}")
-        directory = self._local(parsed, "S3UrlPrefix") / folder
+        try:
+            directory = self.file_roots.local_path(parsed, "S3UrlPrefix", app_id) / folder
+        except BadRequest as refusal:
+            raise LocationError(refusal.message) from None
 
         def write_file(name: str, data: bytes) -> None:
             try:
@@ -158,46 +175,21 @@ class Locations:
 
     # --- shared -------------------------------------------------------------------------
 
-    def _parsed(self, url: str, member: str, schemes: Sequence[str]) -> SplitResult:
-        parsed = urlsplit(url)
+    def _parsed(self, url: str, member: str, schemes: Sequence[str], app_id: str) -> SplitResult:
+        try:
+            parsed = urlsplit(url)
+        except ValueError as error:
+            raise BadRequest(f"{member} {url!r} is not a valid URL: {error}") from None
         if parsed.scheme not in schemes:
             allowed = ", ".join(f"{scheme}://" for scheme in schemes)
             raise BadRequest(f"{member} {url!r} is not a supported location; use {allowed}")
         if parsed.scheme == "s3" and not parsed.netloc:
             raise BadRequest(f"{member} {url!r} names no bucket; write s3://BUCKET/PREFIX")
         if parsed.scheme in ("https", "http"):
-            if not parsed.hostname:
-                raise BadRequest(f"{member} {url!r} has no host")
-            if parsed.scheme == "http" and not is_loopback(parsed.hostname):
-                raise BadRequest(
-                    f"{member} {url!r}: plain http is allowed only to loopback hosts "
-                    "(localhost, 127.0.0.0/8, ::1); use https"
-                )
+            self.policy.check_url(url, member)
         if parsed.scheme == "file":
-            self._local(parsed, member)
+            self.file_roots.local_path(parsed, member, app_id)
         return parsed
-
-    def _local(self, url: SplitResult, member: str) -> Path:
-        if url.netloc not in ("", "localhost") or url.query or url.fragment:
-            raise BadRequest(
-                f"{member} {url.geturl()!r}: write a file URL as file:///ABSOLUTE/PATH"
-            )
-        path = Path(unquote(url.path))
-        if not path.is_absolute():
-            raise BadRequest(f"{member} {url.geturl()!r} is not an absolute path")
-        if not self.file_roots:
-            raise BadRequest(
-                "file:// locations are disabled on this server: no directory is allowed for "
-                "them (setting CLARION_FILE_ROOTS)"
-            )
-        resolved = within_roots(path, self.file_roots)
-        if resolved is None:
-            allowed = ", ".join(str(root) for root in self.file_roots)
-            raise BadRequest(
-                f"{member} {url.geturl()!r} resolves to {path.resolve()}, outside the "
-                f"directories this server may use: {allowed}"
-            )
-        return resolved
 
     def _s3(self) -> Any:
         return get_session().create_client(
@@ -224,9 +216,13 @@ def _local_file(path: Path) -> Iterator[Readable]:
 
 
 @contextmanager
-def _web(url: str) -> Iterator[Readable]:
+def _web(policy: OutboundPolicy, url: str) -> Iterator[Readable]:
+    """Redirects are followed, each hop's connection checked by the policy like the first."""
     try:
-        with httpx.stream("GET", url, timeout=60, follow_redirects=True) as response:
+        with (
+            policy.http_client(timeout=60, follow_redirects=True, max_redirects=5) as client,
+            client.stream("GET", url) as response,
+        ):
             if response.status_code != 200:
                 raise LocationError(f"{url} answered HTTP {response.status_code}")
             yield _Chunks(response.iter_bytes())

@@ -137,7 +137,7 @@ class Runs:
         self, job: JobRecord, tally: _Tally, trusted: bool, progress: Progress | None
     ) -> None:
         definition = job.definition
-        sources = self.locations.sources(definition["S3Url"], trusted=trusted)
+        sources = self.locations.sources(definition["S3Url"], job.app_id, trusted=trusted)
         tally.total_pieces = len(sources)
         piece, done_rows = tally.position.get("piece", 0), tally.position.get("row", 0)
         for index in range(piece, len(sources)):
@@ -217,7 +217,7 @@ class Runs:
         where = self.where(
             job.app_id, definition.get("SegmentId"), definition.get("SegmentVersion")
         )
-        sink = self.locations.sink(definition["S3UrlPrefix"], job.id)
+        sink = self.locations.sink(definition["S3UrlPrefix"], job.id, job.app_id)
         if not tally.total_pieces:
             tally.total_pieces = max(
                 1, math.ceil(self.count(job.app_id, where) / ENDPOINTS_PER_FILE)

@@ -51,7 +51,7 @@ class Jobs:
         the job for the caller to run, instead of a worker."""
         check_role_arn(request["RoleArn"], "ImportJobRequest.RoleArn")
         if not trusted:
-            self.locations.check_source(request["S3Url"], "ImportJobRequest.S3Url")
+            self.locations.check_source(request["S3Url"], "ImportJobRequest.S3Url", app_id)
         definition = dict(request)
         segment_id = request.get("SegmentId")
         if segment_id:
@@ -86,7 +86,7 @@ class Jobs:
 
     def create_export(self, app_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
         check_role_arn(request["RoleArn"], "ExportJobRequest.RoleArn")
-        self.locations.check_sink(request["S3UrlPrefix"], "ExportJobRequest.S3UrlPrefix")
+        self.locations.check_sink(request["S3UrlPrefix"], "ExportJobRequest.S3UrlPrefix", app_id)
         segment_id = request.get("SegmentId")
         if segment_id:
             version = request.get("SegmentVersion")

@@ -9,12 +9,18 @@ Supported:
 - ``arn:aws:kinesis:REGION:ACCOUNT:stream/NAME``: Kinesis PutRecords, partition key = endpoint id.
 - ``arn:aws:firehose:REGION:ACCOUNT:deliverystream/NAME``: Firehose PutRecordBatch, each record
   ending in a newline so the objects Firehose writes are JSON lines.
-- ``https://…`` (``http://`` on loopback hosts only): one POST per batch, newline-delimited JSON
-  (``Content-Type: application/x-ndjson``); a 2xx answer acknowledges the whole batch.
+- ``https://…`` (``http://`` only inside the operator's allowed networks): one POST per batch,
+  newline-delimited JSON (``Content-Type: application/x-ndjson``); a 2xx answer acknowledges the
+  whole batch.
 - ``file:///path/NAME.jsonl``: JSON lines appended to ``NAME.000001.jsonl``, ``NAME.000002.jsonl``,
-  … (a new file once one passes the size limit), only under the configured roots.
+  … (a new file once one passes the size limit), only in the app's own folder under the
+  configured roots (``clarion.file_roots``).
 - ``nats://HOST:PORT/SUBJECT`` (JetStream) and ``redis://HOST:PORT/DB?stream=NAME``, when their
   client libraries are installed; see ``nats_destination`` and ``redis_destination``.
+
+Web, NATS and Redis hosts obey the outbound-address policy (``clarion.outbound``) when the
+stream is put and again when a connection is opened; NATS and plain Redis connect to the very
+address that was checked.
 
 AWS credentials come from botocore's usual chain (environment, shared files, instance role); the
 RoleArn of the stream is stored but not assumed.
@@ -39,7 +45,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.session import get_session
 
 from clarion.errors import BadRequest
-from clarion.urls import is_loopback, within_roots
+from clarion.file_roots import FileRoots
+from clarion.numbers import INT64_MAX, integer
+from clarion.outbound import OutboundPolicy, Refused
 
 FILE_MAX_BYTES = 64 * 1024 * 1024
 SUPPORTED = (
@@ -90,29 +98,39 @@ class Destinations:
     def __init__(
         self,
         *,
+        policy: OutboundPolicy,
+        file_roots: FileRoots,
         aws_endpoint_url: str = "",
-        file_roots: Sequence[Path] = (),
         file_max_bytes: int = FILE_MAX_BYTES,
     ) -> None:
+        self.policy = policy
         self.aws_endpoint_url = aws_endpoint_url
-        self.file_roots = tuple(Path(root).resolve() for root in file_roots)
+        self.file_roots = file_roots
         self.file_max_bytes = file_max_bytes
 
-    def check(self, target: str) -> None:
-        """BadRequest, naming what is wrong, unless records can be sent to ``target``."""
-        self._opener(target)
+    def check(self, target: str, app_id: str) -> None:
+        """BadRequest, naming what is wrong, unless ``app_id``'s records can be sent to
+        ``target``."""
+        self._opener(target, app_id)
 
-    def open(self, target: str) -> Destination:
-        return self._opener(target)()
+    def open(self, target: str, app_id: str) -> Destination:
+        return self._opener(target, app_id)()
 
-    def _opener(self, target: str) -> Opener:
+    def _opener(self, target: str, app_id: str) -> Opener:
         if target.startswith("arn:"):
             return self._aws(target)
-        url = urlsplit(target)
+        try:
+            url = urlsplit(target)
+            _ = url.port
+        except ValueError as error:
+            raise BadRequest(
+                f"DestinationStreamArn {target!r} is not a valid URL: {error}"
+            ) from None
+        if url.scheme == "file":
+            return self._file(url, app_id)
         openers: dict[str, Callable[[SplitResult], Opener]] = {
             "https": self._web,
             "http": self._web,
-            "file": self._file,
             "nats": self._nats,
             "redis": self._redis,
             "rediss": self._redis,
@@ -150,38 +168,17 @@ class Destinations:
         return lambda: FirehoseDestination(name, region, endpoint_url)
 
     def _web(self, url: SplitResult) -> Opener:
-        if not url.hostname:
-            raise BadRequest(f"DestinationStreamArn {url.geturl()!r} has no host")
-        if url.scheme == "http" and not is_loopback(url.hostname):
-            raise BadRequest(
-                f"DestinationStreamArn {url.geturl()!r}: plain http is allowed only to loopback "
-                "hosts (localhost, 127.0.0.0/8, ::1); use https"
-            )
         target = url.geturl()
-        return lambda: WebDestination(target)
+        self.policy.check_url(target, "DestinationStreamArn")
+        policy = self.policy
+        return lambda: WebDestination(target, policy)
 
-    def _file(self, url: SplitResult) -> Opener:
-        if url.netloc not in ("", "localhost") or url.query or url.fragment:
-            raise BadRequest(
-                f"DestinationStreamArn {url.geturl()!r}: write a file URL as file:///ABSOLUTE/PATH"
-            )
-        path = Path(unquote(url.path))
-        if not path.is_absolute() or path.name in ("", ".", ".."):
+    def _file(self, url: SplitResult, app_id: str) -> Opener:
+        if Path(unquote(url.path)).name in ("", ".", ".."):
             raise BadRequest(
                 f"DestinationStreamArn {url.geturl()!r} does not name a file by an absolute path"
             )
-        if not self.file_roots:
-            raise BadRequest(
-                "File destinations are disabled on this server: no directory is allowed for "
-                "them (setting CLARION_FILE_ROOTS)"
-            )
-        resolved = within_roots(path, self.file_roots)
-        if resolved is None:
-            allowed = ", ".join(str(root) for root in self.file_roots)
-            raise BadRequest(
-                f"DestinationStreamArn {url.geturl()!r} resolves to {path.resolve()}, outside the "
-                f"directories file destinations may write to: {allowed}"
-            )
+        resolved = self.file_roots.local_path(url, "DestinationStreamArn", app_id)
         if resolved.is_dir():
             raise BadRequest(f"DestinationStreamArn {url.geturl()!r} names a directory, not a file")
         max_bytes = self.file_max_bytes
@@ -202,8 +199,13 @@ class Destinations:
         _require_library("nats", "nats-py", "nats://")
         from clarion.streams.nats_destination import NatsDestination
 
-        server = urlunsplit(("nats", url.netloc, "", "", ""))
-        return lambda: NatsDestination(server, subject)
+        self.policy.check_host(url.hostname, url.port or 4222, "DestinationStreamArn")
+        pinned = self._pinned
+
+        def connect() -> Destination:
+            return NatsDestination(urlunsplit(("nats", pinned(url, 4222), "", "", "")), subject)
+
+        return connect
 
     def _redis(self, url: SplitResult) -> Opener:
         query = parse_qs(url.query)
@@ -213,16 +215,38 @@ class Destinations:
                 f"DestinationStreamArn {url.geturl()!r}: write a Redis destination as "
                 "redis://HOST:PORT/DB?stream=NAME (optionally &maxlen=N)"
             )
-        if len(limits) > 1 or (limits and not (limits[0].isdigit() and int(limits[0]) > 0)):
+        maxlen = integer(limits[0], 1, INT64_MAX) if len(limits) == 1 else None
+        if len(limits) > 1 or (limits and maxlen is None):
             raise BadRequest(
                 f"DestinationStreamArn {url.geturl()!r}: maxlen must be one positive integer"
             )
         _require_library("redis", "redis", "redis://")
         from clarion.streams.redis_destination import RedisDestination
 
-        server = urlunsplit((url.scheme, url.netloc, url.path, "", ""))
-        stream, maxlen = streams[0], int(limits[0]) if limits else None
-        return lambda: RedisDestination(server, stream, maxlen)
+        self.policy.check_host(url.hostname, url.port or 6379, "DestinationStreamArn")
+        stream = streams[0]
+        pinned = self._pinned
+
+        def connect() -> Destination:
+            checked = pinned(url, 6379)
+            # TLS verifies the name, so rediss:// keeps it (checked just now).
+            netloc = url.netloc if url.scheme == "rediss" else checked
+            server = urlunsplit((url.scheme, netloc, url.path, "", ""))
+            return RedisDestination(server, stream, maxlen)
+
+        return connect
+
+    def _pinned(self, url: SplitResult, default_port: int) -> str:
+        """The URL's authority with its host replaced by the checked address it resolves to
+        now (DeliveryError, so the exporter retries later, when the policy refuses it)."""
+        port = url.port or default_port
+        try:
+            address = self.policy.resolve(url.hostname or "", port)[0]
+        except Refused as refusal:
+            raise DeliveryError(f"{url.scheme}://{url.hostname}: {refusal}") from None
+        host = f"[{address}]" if address.version == 6 else str(address)
+        credentials = url.netloc.rpartition("@")[0]
+        return f"{credentials}@{host}:{port}" if credentials else f"{host}:{port}"
 
 
 def _require_library(module: str, package: str, scheme: str) -> None:
@@ -336,9 +360,9 @@ class WebDestination:
     attempts = 3
     pause = 0.2
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, policy: OutboundPolicy) -> None:
         self.url = url
-        self.client = httpx.Client(timeout=httpx.Timeout(30, connect=5))
+        self.client = policy.http_client(timeout=httpx.Timeout(30, connect=5))
 
     def send(self, records: Sequence[Record]) -> None:
         body = b"".join(record.data + b"\n" for record in records)

@@ -183,7 +183,7 @@ class Exporter:
             return 0
         try:
             if delivery.destination is None:
-                delivery.destination = self.destinations.open(stream.target)
+                delivery.destination = self.destinations.open(stream.target, stream.app_id)
             delivery.destination.send([self._record(stream.app_id, row) for row in rows])
         except Exception as failure:
             self._failed(stream, delivery, failure)

@@ -31,7 +31,7 @@ class EventStreams:
         target: str = request["DestinationStreamArn"]
         role_arn: str = request["RoleArn"]
         check_role_arn(role_arn, "WriteEventStream.RoleArn")
-        self.destinations.check(target)
+        self.destinations.check(target, app_id)
         values = {
             "destination_stream_arn": target,
             "role_arn": role_arn,
