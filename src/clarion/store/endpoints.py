@@ -7,6 +7,7 @@ document keeps the id as the client first wrote it.
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -26,6 +27,11 @@ _IN_APP = endpoints.c.app_id == sa.bindparam("app_id")
 _ONE_ENDPOINT = sa.select(endpoints).where(_IN_APP, endpoints.c.endpoint_id == sa.bindparam("key"))
 _SOME_ENDPOINTS = sa.select(endpoints).where(
     _IN_APP, endpoints.c.endpoint_id.in_(sa.bindparam("keys", expanding=True))
+)
+_SOME_ENDPOINTS_LOCKED = _SOME_ENDPOINTS.with_for_update()
+# unnest yields the array in order, so the locks are taken in the order given.
+_ADVISORY_LOCKS = sa.text(
+    "SELECT pg_advisory_xact_lock(lock_id) FROM unnest(CAST(:lock_ids AS bigint[])) AS lock_id"
 )
 _USER_ENDPOINTS = (
     sa.select(endpoints)
@@ -108,10 +114,23 @@ class EndpointWriter:
         self._summed: Counter[Facet] | None = None
 
     def lock(self, keys: Iterable[str]) -> dict[str, StoredEndpoint]:
+        """The stored endpoints among ``keys``, each key locked until the transaction ends
+        whether its endpoint exists yet or not.
+
+        SQLite's write transactions run one at a time already. On PostgreSQL ``FOR UPDATE``
+        cannot lock a row not inserted yet, so each key's advisory lock comes first: two first
+        writes of one endpoint then queue, and the second merges into what the first stored
+        instead of inserting it again. Every writer takes them in the same (sorted) order, so
+        batches sharing endpoints cannot deadlock; the read follows in its own statement, so
+        it sees what a writer it waited for committed.
+        """
+        wanted = list(keys)
         query = _SOME_ENDPOINTS
         if self.conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        rows = self.conn.execute(query, {"app_id": self.app_id, "keys": list(keys)})
+            lock_ids = sorted({_lock_id(self.app_id, key) for key in wanted})
+            self.conn.execute(_ADVISORY_LOCKS, {"lock_ids": lock_ids})
+            query = _SOME_ENDPOINTS_LOCKED
+        rows = self.conn.execute(query, {"app_id": self.app_id, "keys": wanted})
         return {row.endpoint_id: _stored(row) for row in rows}
 
     def for_user(self, user_id: str) -> list[StoredEndpoint]:
@@ -150,7 +169,7 @@ class EndpointWriter:
             for name in kind_names
         ]
         if rows:
-            self.conn.execute(attribute_names.insert(), rows)
+            self.conn.execute(_insert_new_names(self.conn.dialect.name == "postgresql"), rows)
 
     def remove_attribute_names(self, kind: str, names: Sequence[str]) -> None:
         self.conn.execute(
@@ -247,6 +266,21 @@ class EndpointWriter:
 def _for_user(conn: Connection, app_id: str, user_id: str) -> list[StoredEndpoint]:
     params = {"app_id": app_id, "user_id": user_id}
     return [_stored(row) for row in conn.execute(_USER_ENDPOINTS, params)]
+
+
+def _lock_id(app_id: str, key: str) -> int:
+    """The endpoint's 64-bit advisory lock id; two endpoints sharing one only queue for each
+    other."""
+    digest = hashlib.blake2b(f"{app_id}/{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+@functools.cache
+def _insert_new_names(postgres: bool) -> Any:
+    """INSERT of attribute names that skips the names stored already: writers of different
+    endpoints may both find a name new, and on PostgreSQL run at the same time."""
+    insert = postgresql.insert(attribute_names) if postgres else sqlite.insert(attribute_names)
+    return insert.on_conflict_do_nothing()
 
 
 @functools.cache
