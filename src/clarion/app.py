@@ -32,10 +32,16 @@ class PinpointEndpoint:
     queries wait on the network, every request runs on a worker thread.
     """
 
-    def __init__(self, pipeline: Pipeline, max_body_bytes: int, inline: bool) -> None:
+    def __init__(
+        self, pipeline: Pipeline, max_body_bytes: int, *, inline: bool, connections: int
+    ) -> None:
         self.pipeline = pipeline
         self.max_body_bytes = max_body_bytes
         self.inline = inline
+        self.threads = anyio.CapacityLimiter(max(1, connections // 2))
+        """A request may hold a read and a write connection at once: with at most half the
+        pool's connections in requests, all of them can always get both, so a burst of writes
+        waits its turn instead of starving the pool and failing after the pool timeout."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,7 +63,9 @@ class PinpointEndpoint:
             if self.inline and self.pipeline.may_run_inline(request[0], request[1]):
                 response = self.pipeline.handle(*request)
             else:
-                response = await anyio.to_thread.run_sync(self.pipeline.handle, *request)
+                response = await anyio.to_thread.run_sync(
+                    self.pipeline.handle, *request, limiter=self.threads
+                )
         await send(
             {
                 "type": "http.response.start",
@@ -143,7 +151,10 @@ def build_app(clarion: Clarion) -> Starlette:
             Mount(
                 "/",
                 app=PinpointEndpoint(
-                    pipeline, clarion.settings.max_body_bytes, clarion.db.dialect == "sqlite"
+                    pipeline,
+                    clarion.settings.max_body_bytes,
+                    inline=clarion.db.dialect == "sqlite",
+                    connections=clarion.db.max_connections,
                 ),
             ),
         ],

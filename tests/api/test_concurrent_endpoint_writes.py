@@ -14,10 +14,9 @@ from botocore.config import Config
 
 from tests.conftest import Server, signed_request
 
-WRITERS = 16
-"""Below the server's 20 PostgreSQL connections: each request holds a read connection while it
-waits for a write one, so 20 arriving at once can take them all and leave none to write with
-(a limit of the connection pool, not of these writes)."""
+WRITERS = 24
+"""More than the server's 20 PostgreSQL connections: each request holds a read connection while
+it waits for a write one, so the server must keep a burst from taking them all."""
 DAY = "2026-11-20"
 
 T = TypeVar("T")

@@ -40,6 +40,11 @@ class Database:
             threading.Lock() if self.dialect == "sqlite" else contextlib.nullcontext()
         )
 
+    @property
+    def max_connections(self) -> int:
+        """How many connections the pool opens at most (its size plus its overflow)."""
+        return 2 * _POOL_SIZE[self.dialect == "sqlite"]
+
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A connection for reads; inside an outer ``read()`` the same one is reused, so a
@@ -78,6 +83,10 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+_POOL_SIZE = {True: 8, False: 10}
+"""Connections kept open (and as many again on demand), by whether the store is SQLite."""
+
+
 def _create_engine(url: str) -> Engine:
     json_codec: dict[str, Any] = {"json_serializer": _json, "json_deserializer": orjson.loads}
     if url.startswith("sqlite"):
@@ -85,14 +94,20 @@ def _create_engine(url: str) -> Engine:
         engine = sa.create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
-            pool_size=8,
-            max_overflow=8,
+            pool_size=_POOL_SIZE[True],
+            max_overflow=_POOL_SIZE[True],
             **json_codec,
         )
         sa.event.listen(engine, "connect", _tune_sqlite)
         sa.event.listen(engine, "begin", _begin_sqlite)
         return engine
-    return sa.create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, **json_codec)
+    return sa.create_engine(
+        url,
+        pool_size=_POOL_SIZE[False],
+        max_overflow=_POOL_SIZE[False],
+        pool_pre_ping=True,
+        **json_codec,
+    )
 
 
 def _ensure_sqlite_dir(url: str) -> None:
