@@ -24,13 +24,13 @@ from sqlalchemy.engine import Connection
 
 from clarion.analytics import reports
 from clarion.config import load_settings
-from clarion.endpoints.facets import facets_of
 from clarion.endpoints.service import Endpoints
 from clarion.errors import BadRequest, NotFound
 from clarion.store import analytics
 from clarion.store.apps import AppRepository
 from clarion.store.database import MIGRATIONS, Database
 from clarion.store.endpoints import EndpointRepository, EndpointWriter
+from clarion.store.facets import facets_of
 from clarion.store.schema import endpoint_facets, endpoints, events
 from tests.conftest import DEFAULT_PG
 

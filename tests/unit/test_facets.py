@@ -1,4 +1,4 @@
-"""Unit tests for clarion.endpoints.facets: which facets a document holds, and the +1/-1 a
+"""Unit tests for clarion.store.facets: which facets a document holds, and the +1/-1 a
 write moves them by, checked against recounting the documents after any sequence of writes."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clarion.endpoints.facets import MAX_VALUE_LENGTH, facet_changes, facets_of
+from clarion.store.facets import MAX_VALUE_LENGTH, facet_changes, facets_of
 
 PHONE: dict[str, Any] = {
     "ChannelType": "SMS",

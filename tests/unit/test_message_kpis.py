@@ -14,8 +14,8 @@ from pyroaring import BitMap
 from clarion.analytics import kpis
 from clarion.analytics.kpis import EndpointKpi, FactKpi, Grouping
 from clarion.events import messages
-from clarion.events.rollups import FactTotals
 from clarion.store.analytics import MessageEndpoints, MessageFacts
+from clarion.store.rollups import Fact, FactKey, FactTotals
 
 DAY = date(2026, 11, 20)
 
@@ -68,10 +68,10 @@ def test_a_fact_key_holds_the_paired_attributes_cut_to_short_codes() -> None:
         "destination_phone_number": "+14255550199",
     }
     key = messages.fact_key("2026-11-20", "_SMS.FAILURE", "", attributes)
-    assert key == messages.FactKey(
+    assert key == FactKey(
         "2026-11-20", "_SMS.FAILURE", "", "US", "x" * messages.MAX_CODE_LENGTH, "GCM", "SUCCESS"
     )
-    assert messages.fact_key("d", "_email.open", "c1", {}) == messages.FactKey(
+    assert messages.fact_key("d", "_email.open", "c1", {}) == FactKey(
         "d", "_email.open", "c1", "", "", "", ""
     )
 
@@ -95,8 +95,8 @@ def test_a_fact_is_the_reported_parts_and_price(
 
 def test_fact_totals_add_up_events() -> None:
     totals = FactTotals()
-    totals.add(messages.Fact(2, 1, 645.0))
-    totals.add(messages.Fact(1, 0, 0.0))
+    totals.add(Fact(2, 1, 645.0))
+    totals.add(Fact(1, 0, 0.0))
     assert totals == FactTotals(count=2, parts=3, priced=1, price=645.0)
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clarion.events.rollups import Rollup
-from clarion.events.sessions import SessionState, track
+from clarion.events.sessions import track
+from clarion.store.rollups import Rollup, SessionState
 
 BASE = int(datetime(2026, 11, 20, 10, tzinfo=UTC).timestamp() * 1000)
 DAY = "2026-11-20"

@@ -32,11 +32,11 @@ from typing import Any, Final
 import orjson
 from pyroaring import AbstractBitMap, BitMap, FrozenBitMap
 
-from clarion.endpoints.facets import ATTRIBUTE_PREFIX, DOCUMENT_FIELDS
 from clarion.errors import BadRequest, MethodNotAllowed, NotFound
 from clarion.store import analytics as rollups
 from clarion.store.analytics import AttributeCount, EventCount, MetricDay, SessionDay
 from clarion.store.database import Database
+from clarion.store.facets import ATTRIBUTE_PREFIX, DOCUMENT_FIELDS
 
 Row = dict[str, Any]
 
@@ -256,7 +256,7 @@ def cohort_row(
 def demographics(db: Database, app_id: str, dimension: str) -> list[Row]:
     """Rows {Value, Endpoints} over the app's current endpoints, most endpoints first. Dates
     do not apply: it describes the endpoints as they are now, from the facet counts that
-    endpoint writes keep current (clarion.endpoints.facets)."""
+    endpoint writes keep current (clarion.store.facets)."""
     is_attribute = dimension.startswith(ATTRIBUTE_PREFIX) and dimension != ATTRIBUTE_PREFIX
     if not is_attribute and dimension not in DOCUMENT_FIELDS:
         choices = ", ".join([*DOCUMENT_FIELDS, "Attributes.<name>"])

@@ -23,7 +23,9 @@ one string-prefix check each.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final, NamedTuple
+from typing import Final
+
+from clarion.store.rollups import Fact, FactKey
 
 MESSAGE_PREFIXES: Final = ("_email.", "_SMS.", "_push.", "_campaign.")
 """Event types Pinpoint writes when it sends a message or learns its outcome."""
@@ -58,26 +60,6 @@ counting them would add rows per message sent; they stay in the stored event."""
 MAX_CODE_LENGTH: Final = 64
 """Country codes, statuses and channel names are short codes. Longer values are cut, so the
 facts table's key stays within PostgreSQL's index row limit whatever a client sends."""
-
-
-class FactKey(NamedTuple):
-    """The key of one ``daily_message_facts`` row; attributes an event lacks are ``""``."""
-
-    day: str
-    event_type: str
-    campaign_id: str
-    iso_country_code: str
-    record_status: str
-    delivery_type: str
-    campaign_send_status: str
-
-
-class Fact(NamedTuple):
-    """What one event adds to its facts row."""
-
-    parts: int
-    priced: int
-    price: float
 
 
 def is_message(event_type: str) -> bool:

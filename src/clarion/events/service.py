@@ -12,11 +12,11 @@ from clarion.endpoints import rules as endpoint_rules
 from clarion.endpoints.service import Endpoints, Update
 from clarion.errors import BadRequest, PayloadTooLarge
 from clarion.events import messages, rules
-from clarion.events.rollups import Rollup
-from clarion.events.sessions import SessionState, track
+from clarion.events.sessions import track
 from clarion.store.database import Database
 from clarion.store.endpoints import EndpointWriter
 from clarion.store.events import Activity, EventWriter
+from clarion.store.rollups import Rollup, SessionState
 
 ACCEPTED = {"Message": "Accepted", "StatusCode": 202}
 

@@ -9,23 +9,13 @@ ended. A session counts on the day it started; its length is known when it ends.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Final
 
-from clarion.events.rollups import Rollup
 from clarion.events.rules import SESSION_BEGINS, SESSION_ENDS, day_of
+from clarion.store.rollups import Rollup, SessionState
 
 GRACE_MS: Final = 5_000
-
-
-@dataclass(frozen=True)
-class SessionState:
-    """An endpoint's latest session: when it began, when (if) it ended, last activity seen."""
-
-    session_id: str | None = None
-    start_ms: int | None = None
-    stop_ms: int | None = None
-    last_ms: int | None = None
 
 
 def track(

@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from clarion.endpoints.facets import Facet, facet_changes
 from clarion.store.database import Database
+from clarion.store.facets import Facet, facet_changes
 from clarion.store.schema import attribute_names, endpoint_facets, endpoints
 
 # Statements are built once: building them per call costs more than SQLite running them.

@@ -15,9 +15,7 @@ from pyroaring import BitMap
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from clarion.events.messages import FactKey
-from clarion.events.rollups import Rollup
-from clarion.events.sessions import SessionState
+from clarion.store.rollups import FactKey, Rollup, SessionState
 from clarion.store.schema import (
     daily_active,
     daily_attributes,

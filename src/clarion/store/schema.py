@@ -63,7 +63,7 @@ attribute_names = sa.Table(
 )
 
 # Endpoints per demographic facet, kept current by every endpoint write (see
-# clarion.endpoints.facets): ``dimension`` is the report's dimension ("Platform",
+# clarion.store.facets): ``dimension`` is the report's dimension ("Platform",
 # "Attributes.team", …). A row exists only while its count is above zero.
 endpoint_facets = sa.Table(
     "endpoint_facets",

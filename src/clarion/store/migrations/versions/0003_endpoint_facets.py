@@ -4,7 +4,7 @@ Revision ID: 0003
 Revises: 0002
 
 The backfill counts the facets of the endpoints already stored. It spells the facet rules out
-as they stand at this revision (``clarion.endpoints.facets``) rather than importing them, so
+as they stand at this revision (``clarion.store.facets``) rather than importing them, so
 this migration keeps doing what it did when those rules change.
 """
 

@@ -1,14 +1,34 @@
 """What one batch of events adds to the per-day rollups, gathered in memory first so that each
-rollup row is written once per request however many events touch it."""
+rollup row is written once per request however many events touch it; and the session state
+kept per endpoint. Plain values: the events domain fills them, this package writes them."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-
-from clarion.events.messages import Fact, FactKey
+from typing import NamedTuple
 
 Day = str
+
+
+class FactKey(NamedTuple):
+    """The key of one ``daily_message_facts`` row; attributes an event lacks are ``""``."""
+
+    day: str
+    event_type: str
+    campaign_id: str
+    iso_country_code: str
+    record_status: str
+    delivery_type: str
+    campaign_send_status: str
+
+
+class Fact(NamedTuple):
+    """What one event adds to its facts row."""
+
+    parts: int
+    priced: int
+    price: float
 
 
 @dataclass
@@ -89,3 +109,13 @@ class Rollup:
         """A session counted as ended came back within the grace period: it has not ended."""
         self.sessions[day].ended -= 1
         self.sessions[day].duration_ms -= duration_ms
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """An endpoint's latest session: when it began, when (if) it ended, last activity seen."""
+
+    session_id: str | None = None
+    start_ms: int | None = None
+    stop_ms: int | None = None
+    last_ms: int | None = None
