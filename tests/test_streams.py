@@ -31,15 +31,14 @@ from clarion.outbound import LOOPBACK, OutboundPolicy
 from clarion.store.database import Database
 from clarion.store.schema import endpoints, event_streams, events
 from clarion.streams.destinations import (
-    DeliveryError,
     Destinations,
     FileDestination,
     FirehoseDestination,
     KinesisDestination,
-    Record,
     WebDestination,
 )
 from clarion.streams.exporter import Exporter
+from clarion.streams.records import DeliveryError, Record
 from clarion.streams.service import EventStreams
 
 ACCOUNT = "123456789012"

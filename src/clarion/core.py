@@ -16,8 +16,7 @@ from clarion.campaigns.service import Campaigns
 from clarion.channels.service import Channels
 from clarion.clock import Clock, iso, system_clock
 from clarion.config import Settings
-from clarion.delivery import Adapter, email_adapter, sms_adapter, voice_adapter
-from clarion.delivery.push import push_adapter
+from clarion.delivery import Adapter, email_adapter, push_adapter, sms_adapter, voice_adapter
 from clarion.delivery.webpush import Vapid, new_vapid_pem
 from clarion.endpoints.service import Endpoints
 from clarion.errors import NotFound

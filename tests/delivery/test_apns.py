@@ -32,7 +32,8 @@ from clarion.delivery.apns import (
     apns_adapter,
     client_certificate_context,
 )
-from clarion.delivery.push import Push, push_adapter
+from clarion.delivery.push import Push
+from clarion.delivery.urls import push_adapter
 from tests.conftest import free_port
 from tests.delivery.conftest import LOOPBACK_PEERS, Tls
 from tests.delivery.push_servers import (

@@ -20,7 +20,8 @@ from starlette.routing import Route
 
 from clarion.delivery import Adapter, Outcome, Result
 from clarion.delivery.fcm import GRANT_TYPE, SCOPE, FcmAdapter, ServiceAccount
-from clarion.delivery.push import Push, push_adapter
+from clarion.delivery.push import Push
+from clarion.delivery.urls import push_adapter
 from tests.conftest import free_port
 from tests.delivery.conftest import LOOPBACK_PEERS
 from tests.delivery.push_servers import MovableClock, private_pem, uvicorn_server, verify_jwt

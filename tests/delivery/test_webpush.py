@@ -19,7 +19,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from clarion.delivery import Adapter, Outcome, Result
-from clarion.delivery.push import Push, push_adapter
+from clarion.delivery.push import Push
+from clarion.delivery.urls import push_adapter
 from clarion.delivery.webpush import (
     DEFAULT_TTL,
     MAX_PAYLOAD,

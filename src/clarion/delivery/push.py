@@ -12,16 +12,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
 import httpx
 
-from clarion.delivery.base import Adapter, Outcome, Result
-from clarion.outbound import OutboundPolicy, is_loopback
-
-if TYPE_CHECKING:
-    from clarion.delivery.webpush import Vapid
+from clarion.delivery.base import Outcome, Result
+from clarion.outbound import is_loopback
 
 Platform = Literal["GCM", "APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX", "WEB"]
 Action = Literal["OPEN_APP", "DEEP_LINK", "URL"]
@@ -90,41 +87,6 @@ class Push:
         if not isinstance(document, dict):
             raise ValueError(f"push {self.message_id}: raw content must be a JSON object")
         return document
-
-
-def push_adapter(
-    platform: str,
-    credentials: Mapping[str, str],
-    *,
-    policy: OutboundPolicy,
-    base_url: str | None = None,
-    vapid: Vapid | None = None,
-) -> Adapter[Push]:
-    """The adapter for one app's push channel.
-
-    ``credentials`` are the channel's stored members (``Channels.credentials``), plus its
-    DefaultAuthenticationMethod setting when the caller has it. ``base_url`` replaces the
-    provider's address (https, or http on a loopback host); for FCM the token URI comes from the
-    ServiceJson. WEB needs the server's ``vapid`` key instead of credentials. ``policy`` governs
-    the addresses users named: the token URI and web push subscriptions. Raises ValueError
-    naming what is missing or malformed, never quoting a secret.
-    """
-    # The adapter modules import this one's helpers, so they are imported only when needed.
-    if platform == "GCM":
-        from clarion.delivery.fcm import fcm_adapter
-
-        return fcm_adapter(credentials, policy=policy, base_url=base_url)
-    if platform in ("APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX"):
-        from clarion.delivery.apns import apns_adapter
-
-        return apns_adapter(platform, credentials, base_url=base_url)
-    if platform == "WEB":
-        from clarion.delivery.webpush import WebPushAdapter
-
-        if vapid is None:
-            raise ValueError("Web Push needs the server's VAPID key pair and subject")
-        return WebPushAdapter(vapid, policy=policy)
-    raise ValueError(f"push platform {platform!r} is not supported; use {', '.join(PLATFORMS)}")
 
 
 def checked_base_url(url: str, what: str) -> str:

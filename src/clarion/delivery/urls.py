@@ -1,5 +1,6 @@
-"""The adapter a configuration URL names (CLARION_EMAIL_URL, CLARION_SMS_URL and
-CLARION_VOICE_URL).
+"""The adapter for each channel: the one a configuration URL names (CLARION_EMAIL_URL,
+CLARION_SMS_URL and CLARION_VOICE_URL), and for push the one the app's channel calls for
+(``push_adapter``).
 
 E-mail:
 
@@ -34,19 +35,24 @@ from __future__ import annotations
 
 import re
 import ssl
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
+from clarion.delivery.apns import apns_adapter
 from clarion.delivery.base import Adapter, Email, Sms, Voice
+from clarion.delivery.fcm import fcm_adapter
 from clarion.delivery.outbox import Outbox, outbox_path
+from clarion.delivery.push import PLATFORMS, Push
 from clarion.delivery.ses import SesAdapter
 from clarion.delivery.smpp import SmppAdapter
 from clarion.delivery.sms_voice import SmsVoiceAdapter, VoiceMessageAdapter
 from clarion.delivery.smtp import SmtpAdapter, SmtpSettings
 from clarion.delivery.twilio import TwilioAdapter
+from clarion.delivery.webpush import Vapid, WebPushAdapter
 from clarion.numbers import integer
-from clarion.outbound import is_loopback
+from clarion.outbound import OutboundPolicy, is_loopback
 
 EMAIL_FORMS = (
     "smtp://[USER:PASSWORD@]HOST[:PORT], smtps://[USER:PASSWORD@]HOST[:PORT], "
@@ -307,3 +313,31 @@ def _redacted(url: str) -> str:
     if not separator or "@" not in rest:
         return url
     return f"{scheme}://***@{rest.rpartition('@')[2]}"
+
+
+def push_adapter(
+    platform: str,
+    credentials: Mapping[str, str],
+    *,
+    policy: OutboundPolicy,
+    base_url: str | None = None,
+    vapid: Vapid | None = None,
+) -> Adapter[Push]:
+    """The adapter for one app's push channel.
+
+    ``credentials`` are the channel's stored members (``Channels.credentials``), plus its
+    DefaultAuthenticationMethod setting when the caller has it. ``base_url`` replaces the
+    provider's address (https, or http on a loopback host); for FCM the token URI comes from the
+    ServiceJson. WEB needs the server's ``vapid`` key instead of credentials. ``policy`` governs
+    the addresses users named: the token URI and web push subscriptions. Raises ValueError
+    naming what is missing or malformed, never quoting a secret.
+    """
+    if platform == "GCM":
+        return fcm_adapter(credentials, policy=policy, base_url=base_url)
+    if platform in ("APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX"):
+        return apns_adapter(platform, credentials, base_url=base_url)
+    if platform == "WEB":
+        if vapid is None:
+            raise ValueError("Web Push needs the server's VAPID key pair and subject")
+        return WebPushAdapter(vapid, policy=policy)
+    raise ValueError(f"push platform {platform!r} is not supported; use {', '.join(PLATFORMS)}")

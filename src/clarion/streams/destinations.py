@@ -34,9 +34,8 @@ import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import SplitResult, parse_qs, unquote, urlsplit, urlunsplit
 
 import httpx
@@ -48,6 +47,7 @@ from clarion.errors import BadRequest
 from clarion.file_roots import FileRoots
 from clarion.numbers import INT64_MAX, integer
 from clarion.outbound import OutboundPolicy, Refused
+from clarion.streams.records import DeliveryError, Destination, Record
 
 FILE_MAX_BYTES = 64 * 1024 * 1024
 SUPPORTED = (
@@ -64,29 +64,6 @@ _AWS_STREAM = re.compile(
 )
 _AWS_KINDS = {"kinesis": ("stream", 128), "firehose": ("deliverystream", 64)}
 _NATS_TOKEN = re.compile(r"^[^\s*>.]+$")
-
-
-class DeliveryError(Exception):
-    """The destination did not acknowledge the whole batch; it will be sent again."""
-
-
-@dataclass(frozen=True)
-class Record:
-    """One event as a destination receives it."""
-
-    id: str
-    """Unique per event and the same on every retry, for destinations that deduplicate."""
-    key: str
-    """The endpoint id: Kinesis's partition key."""
-    data: bytes
-    """The Pinpoint event-stream JSON object, without a trailing newline."""
-
-
-class Destination(Protocol):
-    def send(self, records: Sequence[Record]) -> None:
-        """Deliver every record or raise; after a raise, any of them may have arrived."""
-
-    def close(self) -> None: ...
 
 
 Opener = Callable[[], Destination]

@@ -24,8 +24,9 @@ from clarion.endpoints.service import response as endpoint_response
 from clarion.store.database import Database
 from clarion.store.endpoints import StoredEndpoint
 from clarion.store.schema import endpoints, event_streams, events
-from clarion.streams.destinations import Destination, Destinations, Record
+from clarion.streams.destinations import Destinations
 from clarion.streams.format import StoredEvent, build_record, client_id, encode
+from clarion.streams.records import Destination, Record
 
 log = logging.getLogger("clarion.streams")
 

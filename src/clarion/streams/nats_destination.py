@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import nats
 from nats.aio.client import Client
 
-from clarion.streams.destinations import DeliveryError, Record
+from clarion.streams.records import DeliveryError, Record
 
 
 class NatsDestination:

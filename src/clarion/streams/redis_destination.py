@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import redis
 from redis.typing import EncodableT, FieldT
 
-from clarion.streams.destinations import DeliveryError, Record
+from clarion.streams.records import DeliveryError, Record
 
 
 class RedisDestination:
