@@ -38,11 +38,6 @@ class MethodNotAllowed(ClarionError):
     status = 405
 
 
-class Conflict(ClarionError):
-    code = "ConflictException"
-    status = 409
-
-
 class PayloadTooLarge(ClarionError):
     code = "PayloadTooLargeException"
     status = 413

@@ -43,9 +43,11 @@ ChannelFor = Callable[[str, str], Mapping[str, Any] | None]
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    base_s: float = 1.0
-    most_s: float = 60.0
-    give_up_after_s: float = 72 * 3600
+    """When a message a provider could not take is tried again (CLARION_RETRY_* settings)."""
+
+    base_s: float
+    most_s: float
+    give_up_after_s: float
 
 
 @dataclass
