@@ -2,8 +2,9 @@
 
 Each channel has one small interface (``Adapter[Email]``, ``Adapter[Sms]``, ``Adapter[Voice]``)
 and one implementation per provider, chosen by a URL in configuration (``email_adapter``,
-``sms_adapter``, ``voice_adapter``); push by the app's channel (``push_adapter``). Adapters make one attempt per send and report it as a
-``Result``; retrying is the sending pipeline's decision.
+``sms_adapter``, ``voice_adapter``); push by the app's channel (``push_adapter``). Adapters
+make one attempt per send and report it as a ``Result``; retrying is the sending pipeline's
+decision.
 """
 
 from clarion.delivery.base import Adapter, Email, Outcome, Result, Sms, Voice
