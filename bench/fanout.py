@@ -34,7 +34,7 @@ from clarion.config import load_settings
 from clarion.core import Clarion
 from clarion.delivery.base import Outcome, Result
 from clarion.store.schema import campaign_runs, campaign_versions, campaigns, deliveries, endpoints
-from clarion.templates.render import compile_template, recipient_values
+from clarion.templates.handlebars import compile_template, recipient_values
 
 TARGET_RATE = 25_000
 TARGET_RSS_MB = 1024

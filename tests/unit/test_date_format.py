@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from clarion.templates.dates import DateError, parse_date
-from clarion.templates.render import RenderError, TemplateError, compile_template
+from clarion.templates.handlebars import RenderError, TemplateError, compile_template
+from clarion.templates.handlebars.dates import DateError, parse_date
 
 NOW = datetime(2020, 9, 19, 18, 30, tzinfo=UTC)
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")

@@ -2,7 +2,8 @@
 substitutions, whitespace, compile errors with positions, and the sandbox's limits.
 
 Helper examples are the ones in the Pinpoint User Guide, "Using message template helpers"; where
-the guide's example output is wrong (see ``clarion.templates.helpers``) the real result is used.
+the guide's example output is wrong (see ``clarion.templates.handlebars.helpers``) the real result
+is used.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clarion.templates.render import (
+from clarion.templates.handlebars import (
     MAX_OUTPUT,
     RenderError,
     TemplateError,

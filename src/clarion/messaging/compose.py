@@ -17,8 +17,8 @@ from typing import Any
 
 import orjson
 
-from clarion.templates.render import RenderError, Template, TemplateError, compile_template
-from clarion.templates.render import recipient_values as _recipient_values
+from clarion.templates.handlebars import RenderError, Template, TemplateError, compile_template
+from clarion.templates.handlebars import recipient_values as _recipient_values
 
 PUSH_CHANNELS = frozenset(
     {"GCM", "APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX", "ADM", "BAIDU", "PUSH"}

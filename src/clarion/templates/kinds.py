@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clarion.errors import BadRequest
-from clarion.templates.render import Template, TemplateError, compile_template, parse_defaults
+from clarion.templates.handlebars import Template, TemplateError, compile_template, parse_defaults
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 MAX_EMAIL_HEADERS = 15

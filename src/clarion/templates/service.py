@@ -34,8 +34,8 @@ from clarion.errors import BadRequest, NotFound
 from clarion.numbers import version_number
 from clarion.store.templates import TemplateRecord, TemplateRepository, VersionSummary
 from clarion.tags import Tags, validate_tags
+from clarion.templates.handlebars import Template
 from clarion.templates.kinds import KINDS, check_name, checked, compiled_parts, kind_of
-from clarion.templates.render import Template
 
 CACHE_SIZE = 1024
 

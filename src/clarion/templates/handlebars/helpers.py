@@ -1,22 +1,10 @@
-"""The helpers Pinpoint documents for message templates, and the value rules they share.
+"""The helpers Pinpoint documents for message templates (their value rules are in ``values``).
 
 Source: Amazon Pinpoint User Guide, "Using message template helpers"
 (https://docs.aws.amazon.com/pinpoint/latest/userguide/message-template-helpers.html). Pinpoint
 renders templates with a Java Handlebars engine, so where the guide is silent the helpers follow
 that engine's string helpers (Apache Commons semantics for ``abbreviate``, ``center``, the
 ``*just`` helpers) and Java's date formats (``SimpleDateFormat`` patterns, ``en_US`` styles).
-
-Value rules, shared by every helper and by plain ``{{variables}}``:
-
-* A missing value and JSON ``null`` are the same: nothing. A value helper whose first argument is
-  missing or empty renders nothing, as Pinpoint "omits all text for the variable".
-* A list renders as its items joined by commas, as Handlebars.js prints an array, so a one-value
-  attribute such as ``["Jane"]`` renders ``Jane``. Comparisons and ``yesno`` look through a
-  one-item list to its item, so ``{{eq Attributes.Plan "gold"}}`` works without ``.[0]``.
-* Falsy, as Handlebars.js has it: nothing, ``false``, ``""``, zero and the empty list.
-* Numbers: comparisons compare numerically when both sides read as numbers (``"18"`` and ``17``
-  included), as text otherwise. Arithmetic is decimal, so ``{{multiply 5 2.3}}`` is ``11.5``;
-  ``divide`` keeps 8 decimal places (the guide's ``{{divide 5 2.3}}`` is ``2.17391304``).
 
 Where the guide's own examples are wrong the tests follow the real result: ``md5``, ``encode64``
 and ``decode64`` examples hash or encode "Hello world" (lower-case w) while showing "Hello World";
@@ -38,53 +26,28 @@ import hashlib
 import re
 import unicodedata
 import uuid
-import zoneinfo
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal, InvalidOperation
-from functools import lru_cache
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
-from clarion.templates.dates import (
-    STYLES,
-    DateError,
-    format_date,
-    input_pattern,
-    parse_date,
-    split_pattern,
+from clarion.templates.handlebars.date_helpers import check_date_format, check_now, date_format, now
+from clarion.templates.handlebars.limits import MAX_OUTPUT, RenderError
+from clarion.templates.handlebars.values import (
+    DYNAMIC,
+    Call,
+    as_number,
+    blank,
+    compare,
+    count_arg,
+    decimal_text,
+    equal,
+    number_arg,
+    optional_arg,
+    scalar,
+    to_text,
+    truthy,
 )
-
-MAX_OUTPUT = 1_000_000
-"""Characters one message may render to; a larger one is refused, not truncated."""
-
-
-class TemplateError(ValueError):
-    """A template that cannot be compiled, with the line and column of the fault when known."""
-
-    def __init__(self, reason: str, line: int | None = None, column: int | None = None) -> None:
-        super().__init__(f"line {line}, column {column}: {reason}" if line else reason)
-        self.reason = reason
-        self.line = line
-        self.column = column
-
-
-class RenderError(TemplateError):
-    """Rendering failed on one recipient's data; that message fails, the others go on."""
-
-
-DYNAMIC: Any = object()
-"""Stands for an argument only known at render time when helpers check literals at compile time."""
-
-
-@dataclass(slots=True)
-class Call:
-    """The evaluated arguments of one helper call."""
-
-    args: list[Any]
-    hash: dict[str, Any]
-    clock: Callable[[], datetime]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,126 +70,6 @@ class Condition:
     test: Callable[[Sequence[Any]], bool]
     min_args: int
     max_args: int | None
-
-
-# -- value rules --------------------------------------------------------------------------------
-
-
-def to_text(value: Any) -> str:
-    """The text a value renders as."""
-    kind = type(value)
-    if kind is str:
-        return value  # type: ignore[no-any-return]
-    if value is None:
-        return ""
-    if kind is bool:
-        return "true" if value else "false"
-    if kind is int:
-        return str(value)
-    if kind is float:
-        return _float_text(value)
-    if kind is Decimal:
-        return decimal_text(value)
-    if isinstance(value, list | tuple):
-        return ",".join([to_text(item) for item in value])
-    if isinstance(value, str):
-        return str.__str__(value)
-    return ""
-
-
-def _float_text(value: float) -> str:
-    if value.is_integer() and abs(value) < 1e21:
-        return str(int(value))
-    return repr(value)
-
-
-def decimal_text(value: Decimal) -> str:
-    if value == value.to_integral_value():
-        return str(int(value))
-    return format(value.normalize(), "f")
-
-
-def truthy(value: Any) -> bool:
-    return True if isinstance(value, Mapping) else bool(value)
-
-
-def blank(value: Any) -> bool:
-    return value is None or value == "" or (isinstance(value, list | tuple) and not value)
-
-
-def scalar(value: Any) -> Any:
-    """A one-item list stands for its item where a single value is expected."""
-    if isinstance(value, list | tuple) and len(value) == 1:
-        return value[0]
-    return value
-
-
-_MATH = Context(prec=60, rounding=ROUND_HALF_UP)
-_NUMBER_LIMIT = 30
-
-
-def as_number(value: Any) -> Decimal | None:
-    """The number a value reads as, or None for text that isn't one."""
-    value = scalar(value)
-    kind = type(value)
-    if kind is bool or value is None:
-        return None
-    if kind is int or kind is Decimal:
-        number = Decimal(value)
-    elif kind is float:
-        number = Decimal(repr(value))
-    elif isinstance(value, str):
-        text = value.strip()
-        if not text or "_" in text:
-            return None
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            return None
-    else:
-        return None
-    if not number.is_finite() or (number and abs(number.adjusted()) > _NUMBER_LIMIT):
-        return None
-    return number
-
-
-def _number(value: Any, what: str) -> Decimal:
-    number = as_number(value)
-    if number is None:
-        raise RenderError(
-            f"{what} must be a number below 1e{_NUMBER_LIMIT + 1}, got {to_text(value)!r}"
-        )
-    return number
-
-
-def _count(value: Any, what: str) -> int:
-    """A non-negative whole number argument such as a width or an offset."""
-    number = _number(value, what)
-    if number != number.to_integral_value() or number < 0:
-        raise RenderError(f"{what} must be a whole number of 0 or more, got {to_text(value)!r}")
-    if number > MAX_OUTPUT:
-        raise RenderError(f"{what} must be at most {MAX_OUTPUT}, got {to_text(value)!r}")
-    return int(number)
-
-
-def compare(a: Any, b: Any) -> int | None:
-    """-1, 0 or 1; numerically when both read as numbers, as text when both are text."""
-    left, right = as_number(a), as_number(b)
-    if left is not None and right is not None:
-        return (left > right) - (left < right)
-    a, b = scalar(a), scalar(b)
-    if isinstance(a, str) and isinstance(b, str):
-        return (a > b) - (a < b)
-    return None
-
-
-def equal(a: Any, b: Any) -> bool:
-    a, b = scalar(a), scalar(b)
-    if a == b and type(a) is type(b):
-        return True
-    if isinstance(a, str) and isinstance(b, str):
-        return False
-    return compare(a, b) == 0
 
 
 # -- conditions ---------------------------------------------------------------------------------
@@ -266,10 +109,6 @@ CONDITIONS: dict[str, Condition] = {
 # -- string helpers -----------------------------------------------------------------------------
 
 
-def _arg(values: Sequence[Any], index: int, default: Any = None) -> Any:
-    return values[index] if index < len(values) else default
-
-
 def _abbreviate(call: Call) -> str:
     text = to_text(call.args[0])
     width = _abbreviation_width(call.args[1])
@@ -277,7 +116,7 @@ def _abbreviate(call: Call) -> str:
 
 
 def _abbreviation_width(value: Any) -> int:
-    width = _count(value, "abbreviate's width")
+    width = count_arg(value, "abbreviate's width")
     if width < 4:
         raise RenderError(f"abbreviate's width must be at least 4 to fit the ellipsis, got {width}")
     return width
@@ -318,7 +157,7 @@ def _capitalize_first(call: Call) -> str:
 
 def _size(args: Sequence[Any], options: Mapping[str, Any], helper: str) -> Any:
     """The width, given as ``size=`` or as the second argument."""
-    size = options.get("size", _arg(args, 1))
+    size = options.get("size", optional_arg(args, 1))
     if size is None:
         raise RenderError(f"{helper} needs a size, e.g. {{{{{helper} value size=20}}}}")
     return size
@@ -328,7 +167,7 @@ def _check_size(helper: str) -> Callable[[Sequence[Any], Mapping[str, Any]], Non
     def check(args: Sequence[Any], options: Mapping[str, Any]) -> None:
         size = _size(args, options, helper)
         if size is not DYNAMIC:
-            _count(size, f"{helper}'s size")
+            count_arg(size, f"{helper}'s size")
 
     return check
 
@@ -336,7 +175,7 @@ def _check_size(helper: str) -> Callable[[Sequence[Any], Mapping[str, Any]], Non
 def _room(call: Call, helper: str) -> tuple[str, int]:
     """The text and how much padding it needs to reach the size."""
     text = to_text(call.args[0])
-    return text, _count(_size(call.args, call.hash, helper), f"{helper}'s size") - len(text)
+    return text, count_arg(_size(call.args, call.hash, helper), f"{helper}'s size") - len(text)
 
 
 def _padding(call: Call, width: int) -> str:
@@ -364,11 +203,11 @@ def _rjust(call: Call) -> str:
 
 
 def _cut(call: Call) -> str:
-    return to_text(call.args[0]).replace(to_text(_arg(call.args, 1, " ")), "")
+    return to_text(call.args[0]).replace(to_text(optional_arg(call.args, 1, " ")), "")
 
 
 def _inflect(call: Call) -> str:
-    count = _number(call.args[0], "inflect's count")
+    count = number_arg(call.args[0], "inflect's count")
     word = to_text(call.args[1] if count == 1 else call.args[2])
     if truthy(_flag(call.hash.get("includeCount"))):
         return f"{decimal_text(count)} {word}"
@@ -387,7 +226,7 @@ def _join(call: Call) -> str:
 
 
 def _ordinalize(call: Call) -> str:
-    number = _number(call.args[0], "ordinalize's value")
+    number = number_arg(call.args[0], "ordinalize's value")
     if number != number.to_integral_value():
         raise RenderError(f"ordinalize needs a whole number, got {to_text(call.args[0])!r}")
     whole = int(number)
@@ -420,15 +259,15 @@ def _strip_tags(call: Call) -> str:
 
 def _substring(call: Call) -> str:
     text = to_text(call.args[0])
-    start = _count(call.args[1], "substring's startOffset")
+    start = count_arg(call.args[1], "substring's startOffset")
     end = call.args[2] if len(call.args) > 2 else None
-    return text[start:] if end is None else text[start : _count(end, "substring's endOffset")]
+    return text[start:] if end is None else text[start : count_arg(end, "substring's endOffset")]
 
 
 def _check_substring(args: Sequence[Any], options: Mapping[str, Any]) -> None:
     for value, what in zip(args[1:], ("startOffset", "endOffset"), strict=False):
         if value is not DYNAMIC:
-            _count(value, f"substring's {what}")
+            count_arg(value, f"substring's {what}")
 
 
 def _yesno(call: Call) -> str:
@@ -453,6 +292,8 @@ def _lookup(call: Call) -> Any:
 
 # -- math and encoding helpers ------------------------------------------------------------------
 
+_MATH = Context(prec=60, rounding=ROUND_HALF_UP)
+
 
 def _arithmetic(
     operation: Callable[[Decimal, Decimal], Decimal], name: str
@@ -460,8 +301,8 @@ def _arithmetic(
     def apply(call: Call) -> Any:
         if blank(call.args[1]):
             return ""
-        left = _number(call.args[0], f"{name}'s first argument")
-        right = _number(call.args[1], f"{name}'s second argument")
+        left = number_arg(call.args[0], f"{name}'s first argument")
+        right = number_arg(call.args[1], f"{name}'s second argument")
         if not right and name in ("divide", "modulo"):
             raise RenderError(f"{name} by zero")
         return operation(left, right)
@@ -478,7 +319,7 @@ def _divide(left: Decimal, right: Decimal) -> Decimal:
 
 def _rounding(mode: str, name: str) -> Callable[[Call], Any]:
     def apply(call: Call) -> Any:
-        return _number(call.args[0], f"{name}'s value").to_integral_value(rounding=mode)
+        return number_arg(call.args[0], f"{name}'s value").to_integral_value(rounding=mode)
 
     return apply
 
@@ -502,113 +343,6 @@ def _decode64(call: Call) -> str:
         raise RenderError(f"decode64 needs base64 of UTF-8 text, got {text[:40]!r}") from None
 
 
-# -- dates --------------------------------------------------------------------------------------
-
-_ZONE_NAME = re.compile(r"[A-Za-z][\w+-]*(?:/[A-Za-z][\w+-]*)*")
-_ENGLISH = re.compile(r"en(?:[_-]us)?", re.IGNORECASE)
-
-
-@contextmanager
-def _date_faults() -> Iterator[None]:
-    """The date code knows nothing of templates; what it refuses fails this message."""
-    try:
-        yield
-    except DateError as error:
-        raise RenderError(str(error)) from None
-
-
-def _style(fmt: Any) -> str:
-    text = to_text(scalar(fmt))
-    return STYLES.get(text, text)
-
-
-def _parse_date(value: Any, pattern: Any, zone: tzinfo, today: datetime) -> datetime:
-    if pattern is not None:
-        return parse_date(to_text(value), _style(pattern), zone, today)
-    if not isinstance(value, str):
-        return _from_millis(float(_number(value, "dateFormat's date")), to_text(value))
-    text = value.strip()
-    if text.isascii() and text.isdigit():
-        return _from_millis(float(text), text)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise RenderError(f"{text!r} is not an ISO 8601 date; pass inputFormat") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
-
-
-def _from_millis(millis: float, shown: str) -> datetime:
-    """Milliseconds since 1970, as Java reads a date given as a number."""
-    try:
-        return datetime.fromtimestamp(millis / 1000, UTC)
-    except (ValueError, OverflowError, OSError):
-        raise RenderError(
-            f"{shown[:40]!r} milliseconds since 1970 is before year 1 or after 9999"
-        ) from None
-
-
-@lru_cache(maxsize=512)
-def _zone_named(name: str) -> tzinfo:
-    if name.upper() in ("UTC", "GMT", "Z"):
-        return UTC
-    if not _ZONE_NAME.fullmatch(name):
-        raise RenderError(f"{name!r} is not a time zone ID")
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise RenderError(f"{name!r} is not a time zone ID") from None
-
-
-def _zone(value: Any) -> tzinfo:
-    return UTC if blank(value) else _zone_named(to_text(scalar(value)).strip())
-
-
-def _check_locale(value: Any) -> None:
-    if not blank(value) and not _ENGLISH.fullmatch(to_text(scalar(value)).strip()):
-        raise RenderError(
-            f"locale {to_text(value)!r} is not supported; dates are in English (en_US)"
-        )
-
-
-def _check_dates(options: Mapping[str, Any], formats: Sequence[Any], reading: Any = None) -> None:
-    with _date_faults():
-        for fmt in formats:
-            if fmt is not None and fmt is not DYNAMIC:
-                split_pattern(_style(fmt))
-        if reading is not None and reading is not DYNAMIC:
-            input_pattern(_style(reading))
-    for key, check in (("tz", _zone), ("locale", _check_locale)):
-        value = options.get(key)
-        if value is not None and value is not DYNAMIC:
-            check(value)
-
-
-def _date_format(call: Call) -> str:
-    zone = _zone(call.hash.get("tz"))
-    _check_locale(call.hash.get("locale"))
-    fmt = call.hash.get("outputFormat", _arg(call.args, 1, "medium"))
-    with _date_faults():
-        moment = _parse_date(scalar(call.args[0]), call.hash.get("inputFormat"), zone, call.clock())
-        return format_date(moment, _style(fmt), zone)
-
-
-def _check_date_format(args: Sequence[Any], options: Mapping[str, Any]) -> None:
-    formats = [options.get("outputFormat"), _arg(args, 1)]
-    _check_dates(options, formats, options.get("inputFormat"))
-
-
-def _now(call: Call) -> str:
-    zone = _zone(call.hash.get("tz"))
-    _check_locale(call.hash.get("locale"))
-    fmt = call.hash.get("format", _arg(call.args, 0, "medium"))
-    with _date_faults():
-        return format_date(call.clock(), _style(fmt), zone)
-
-
-def _check_now(args: Sequence[Any], options: Mapping[str, Any]) -> None:
-    _check_dates(options, [options.get("format"), _arg(args, 0)])
-
-
 # -- the table ----------------------------------------------------------------------------------
 
 _DATE_OPTIONS = frozenset({"tz", "locale"})
@@ -620,25 +354,25 @@ HELPERS: dict[str, Helper] = {
     "center": Helper(_center, 1, 2, frozenset({"size", "pad"}), check=_check_size("center")),
     "cut": Helper(_cut, 1, 2),
     "dateFormat": Helper(
-        _date_format,
+        date_format,
         1,
         2,
         frozenset({"inputFormat", "outputFormat"}) | _DATE_OPTIONS,
         words=_DATE_OPTIONS,
-        check=_check_date_format,
+        check=check_date_format,
     ),
     "inflect": Helper(_inflect, 3, 3, frozenset({"includeCount"}), words=frozenset({1, 2})),
     "join": Helper(_join, 2, None, frozenset({"prefix", "suffix"}), blank_if_missing=False),
     "ljust": Helper(_ljust, 1, 2, frozenset({"size", "pad"}), check=_check_size("ljust")),
     "lower": Helper(lambda call: to_text(call.args[0]).lower(), 1, 1),
     "now": Helper(
-        _now,
+        now,
         0,
         1,
         frozenset({"format"}) | _DATE_OPTIONS,
         words=_DATE_OPTIONS,
         blank_if_missing=False,
-        check=_check_now,
+        check=check_now,
     ),
     "ordinalize": Helper(_ordinalize, 1, 1),
     "replace": Helper(_replace, 3, 3),
@@ -665,4 +399,4 @@ HELPERS: dict[str, Helper] = {
     "lookup": Helper(_lookup, 2, 2, blank_if_missing=False),
     "log": Helper(lambda call: "", 0, None, frozenset({"level"}), blank_if_missing=False),
 }
-"""Value helpers by name; ``each`` and ``with`` change the context and live in the renderer."""
+"""Value helpers by name; ``each`` and ``with`` change the context and live in ``compiler``."""
