@@ -30,6 +30,7 @@ from clarion.file_roots import FileRoots
 from clarion.outbound import LOOPBACK, OutboundPolicy
 from clarion.store.database import Database
 from clarion.store.schema import endpoints, event_streams, events
+from clarion.store.streams import EventStreamRepository, ExportRepository
 from clarion.streams.destinations import (
     Destinations,
     FileDestination,
@@ -254,12 +255,14 @@ def destinations(receiver: Receiver, file_root: Path) -> Destinations:
 
 @pytest.fixture
 def streams(db: Database, destinations: Destinations) -> EventStreams:
-    return EventStreams(db, destinations, lambda: NOW)
+    return EventStreams(EventStreamRepository(db), destinations, lambda: NOW)
 
 
 @pytest.fixture
 def exporter(db: Database, destinations: Destinations, clock: Clock) -> Iterator[Exporter]:
-    running = Exporter(db, Arns("us-east-1", ACCOUNT), destinations, clock, batch_size=100)
+    running = Exporter(
+        ExportRepository(db), Arns("us-east-1", ACCOUNT), destinations, clock, batch_size=100
+    )
     try:
         yield running
     finally:
@@ -902,18 +905,16 @@ def test_a_missing_client_library_is_named(streams: EventStreams, module: str, t
 
 
 def test_only_one_exporter_per_store_leads(db: Database) -> None:
-    from clarion.streams.exporter import _Leadership
-
-    first, second = _Leadership(db), _Leadership(db)
+    first, second = ExportRepository(db), ExportRepository(db)
     try:
-        assert first.held()
+        assert first.lead()
         if db.dialect != "postgresql":
-            assert second.held(), "a SQLite store has one server, which always leads"
+            assert second.lead(), "a SQLite store has one server, which always leads"
             return
-        assert not second.held(), "a second exporter must wait"
-        assert first.held(), "the leader keeps leading"
-        first.release()
-        assert second.held(), "another takes over when the leader lets go"
+        assert not second.lead(), "a second exporter must wait"
+        assert first.lead(), "the leader keeps leading"
+        first.resign()
+        assert second.lead(), "another takes over when the leader lets go"
     finally:
-        first.release()
-        second.release()
+        first.resign()
+        second.resign()

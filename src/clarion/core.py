@@ -42,9 +42,11 @@ from clarion.store.deliveries import DeliveryRepository
 from clarion.store.endpoints import EndpointRepository
 from clarion.store.jobs import JobRepository
 from clarion.store.keys import KeyRepository
+from clarion.store.otp import OtpRepository
 from clarion.store.runs import RunRepository
 from clarion.store.secrets import SecretRepository
 from clarion.store.segments import SegmentRepository
+from clarion.store.streams import EventStreamRepository, ExportRepository
 from clarion.store.tags import TagRepository
 from clarion.store.templates import TemplateRepository
 from clarion.store.tracking import TrackingRepository
@@ -89,9 +91,13 @@ class Clarion:
             aws_endpoint_url=settings.aws_endpoint_url,
             file_max_bytes=settings.stream_file_max_bytes,
         )
-        self.streams = EventStreams(self.db, destinations, self.now)
+        self.streams = EventStreams(EventStreamRepository(self.db), destinations, self.now)
         self.exporter = Exporter(
-            self.db, self.arns, destinations, clock, interval=settings.export_interval_seconds
+            ExportRepository(self.db),
+            self.arns,
+            destinations,
+            clock,
+            interval=settings.export_interval_seconds,
         )
         self.keys = Keys(KeyRepository(self.db), clock)
         locations = Locations(
@@ -144,7 +150,7 @@ class Clarion:
             decorator=self.engagement.decorator,
         )
         self.retries = Loop("clarion-retries", self.messages.retry_due, 0.5)
-        self.otp = Otp(self.db, self.messages, self.now_ms)
+        self.otp = Otp(OtpRepository(self.db), self.messages, self.now_ms)
         self.engine = CampaignEngine(
             self.db,
             RunRepository(self.db),
@@ -232,6 +238,7 @@ class Clarion:
 
     def start(self) -> None:
         self.db.migrate()
+        self.engagement.load_key()
 
     def release_leases(self) -> None:
         """A server on SQLite owns its store alone, so leases on campaign runs and messages

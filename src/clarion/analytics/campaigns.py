@@ -54,14 +54,12 @@ the cost). Both feed the application metrics' arithmetic (``kpi_rows``, ``fact_r
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 
-import sqlalchemy as sa
 from pyroaring import BitMap
 
 from clarion.analytics.kpis import (
@@ -87,9 +85,8 @@ from clarion.clock import iso
 from clarion.errors import BadRequest
 from clarion.events.messages import DELIVERY_TYPE, SEND_STATUS
 from clarion.store import analytics as rollups
-from clarion.store.analytics import MessageEndpoints, MessageFacts
+from clarion.store.analytics import EventTally, MessageEndpoints, MessageFacts
 from clarion.store.database import Database
-from clarion.store.schema import events
 
 ACTIVITY_ID: Final = "campaign_activity_id"
 TREATMENT_ID: Final = "treatment_id"
@@ -294,39 +291,6 @@ class CampaignEvents:
     count: int
 
 
-def _attribute(name: str) -> sa.ColumnElement[str]:
-    """An attribute of the stored event, as text; NULL when the event lacks it."""
-    text: sa.ColumnElement[str] = events.c.event[("Attributes", name)].as_string()
-    return text
-
-
-@functools.cache
-def _campaign_events(one_treatment: bool) -> sa.Select[Any]:
-    conditions = [
-        events.c.app_id == sa.bindparam("app_id"),
-        events.c.event_type.in_(sa.bindparam("event_types", expanding=True)),
-        events.c.timestamp_ms.between(sa.bindparam("first_ms"), sa.bindparam("last_ms")),
-        _attribute(CAMPAIGN_ID) == sa.bindparam("campaign_id"),
-    ]
-    if one_treatment:
-        conditions.append(_attribute(TREATMENT_ID) == sa.bindparam("treatment_id"))
-    matching = (
-        sa.select(
-            events.c.day,
-            events.c.event_type,
-            *(
-                sa.func.coalesce(_attribute(name), "").label(name)
-                for name in (ACTIVITY_ID, DELIVERY_TYPE, SEND_STATUS)
-            ),
-            events.c.endpoint_key,
-        )
-        .where(*conditions)
-        .subquery()
-    )
-    kinds = list(matching.c)
-    return sa.select(*kinds, sa.func.count()).group_by(*kinds)
-
-
 def campaign_events(
     db: Database,
     app_id: str,
@@ -349,18 +313,32 @@ def campaign_events(
     days = window.days
     first = datetime.combine(days[0], time(), UTC)
     after = datetime.combine(days[-1] + timedelta(days=1), time(), UTC)
-    params = {
-        "app_id": app_id,
-        "event_types": sorted(event_types),
-        "first_ms": int(first.timestamp() * 1000),
-        "last_ms": int(after.timestamp() * 1000) - 1,
-        "campaign_id": campaign_id,
-    }
+    matching = {CAMPAIGN_ID: campaign_id}
     if treatment_id is not None:
-        params["treatment_id"] = treatment_id
-    with db.read() as conn:
-        rows = conn.execute(_campaign_events(treatment_id is not None), params).all()
-    return [CampaignEvents(date.fromisoformat(row[0]), *row[1:]) for row in rows]
+        matching[TREATMENT_ID] = treatment_id
+    tallies = rollups.event_tallies(
+        db,
+        app_id,
+        event_types,
+        int(first.timestamp() * 1000),
+        int(after.timestamp() * 1000) - 1,
+        matching=matching,
+        by=(ACTIVITY_ID, DELIVERY_TYPE, SEND_STATUS),
+    )
+    return [_alike(tally) for tally in tallies]
+
+
+def _alike(tally: EventTally) -> CampaignEvents:
+    activity, delivery_type, send_status = tally.values
+    return CampaignEvents(
+        tally.day,
+        tally.event_type,
+        activity,
+        delivery_type,
+        send_status,
+        tally.endpoint,
+        tally.count,
+    )
 
 
 def event_rows(kpi: AnyKpi, found: Iterable[CampaignEvents]) -> list[Row]:

@@ -51,8 +51,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import sqlalchemy as sa
-
 from clarion.campaigns.engine import Treatment, treatments
 from clarion.campaigns.limits import effective_limits
 from clarion.campaigns.quiet import effective_quiet_time
@@ -62,9 +60,8 @@ from clarion.clock import Clock
 from clarion.endpoints.rules import endpoint_id_key
 from clarion.errors import ClarionError, NotFound
 from clarion.segments.service import Segments
-from clarion.store.database import Database
+from clarion.store.inapp import InAppRepository
 from clarion.store.runs import LiveCampaign
-from clarion.store.schema import endpoints
 from clarion.templates.service import Templates
 
 log = logging.getLogger("clarion.campaigns")
@@ -168,14 +165,14 @@ class _Candidate:
 class InAppMessages:
     def __init__(
         self,
-        db: Database,
+        repo: InAppRepository,
         live: Callable[[str], Sequence[LiveCampaign]],
         segments: Segments,
         templates: Templates,
         app_settings: Callable[[str], Mapping[str, Any]],
         clock: Clock,
     ) -> None:
-        self.db = db
+        self.repo = repo
         self.live = live
         self.segments = segments
         self.templates = templates
@@ -209,7 +206,7 @@ class InAppMessages:
         self, app_id: str, endpoint_id: str, candidates: Sequence[_Candidate]
     ) -> tuple[dict[str, Any], list[_Candidate]]:
         """The endpoint's document and the candidates whose segment holds it, in one query."""
-        conditions: list[tuple[_Candidate, sa.ColumnElement[bool]]] = []
+        segmented = []
         for candidate in candidates:
             campaign = candidate.campaign
             definition = campaign.definition
@@ -220,20 +217,18 @@ class InAppMessages:
             except ClarionError as error:
                 log.warning("in-app campaign %s cannot be served: %s", campaign.id, error.message)
                 continue
-            conditions.append((candidate, condition))
-        flags = [
-            sa.case((condition, 1), else_=0).label(f"member_{index}")
-            for index, (_, condition) in enumerate(conditions)
-        ]
-        query = sa.select(endpoints.c.document, *flags).where(
-            endpoints.c.app_id == app_id, endpoints.c.endpoint_id == endpoint_id_key(endpoint_id)
+            segmented.append((candidate, condition))
+        found = self.repo.segmented_endpoint(
+            app_id, endpoint_id_key(endpoint_id), [condition for _, condition in segmented]
         )
-        with self.db.read() as conn:
-            row = conn.execute(query).first()
-        if row is None:
+        if found is None:
             raise NotFound(f"Endpoint not found: {endpoint_id}")
-        members = [candidate for index, (candidate, _) in enumerate(conditions) if row[index + 1]]
-        return dict(row.document), members
+        members = [
+            candidate
+            for (candidate, _), within in zip(segmented, found.within, strict=True)
+            if within
+        ]
+        return found.document, members
 
     def _item(
         self, candidate: _Candidate, drawn_id: str, settings: Mapping[str, Any]

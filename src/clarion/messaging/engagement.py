@@ -1,5 +1,5 @@
-"""E-mail engagement: tracking added to outgoing HTML for apps that turned it on, and the
-opens and clicks that come back through Clarion's public tracking URLs."""
+"""E-mail engagement: tracking added to every app's outgoing HTML unless the app turned it off,
+and the opens and clicks that come back through Clarion's public tracking URLs."""
 
 from __future__ import annotations
 
@@ -37,10 +37,16 @@ class Engagement:
         self.now_ms = now_ms
         self._signer: Signer | None = None
 
+    def load_key(self) -> None:
+        """Read the signing key, making it the first time. Done at start: campaigns build
+        their e-mails inside a write transaction, where making it would wait on itself."""
+        self._signer = Signer(self.secrets.get("email-tracking"))
+
     @property
     def signer(self) -> Signer:
         if self._signer is None:
-            self._signer = Signer(self.secrets.get("email-tracking"))
+            self.load_key()
+        assert self._signer is not None
         return self._signer
 
     def settings(self, app_id: str) -> dict[str, bool]:

@@ -13,12 +13,9 @@ import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import sqlalchemy as sa
-
 from clarion.errors import BadRequest
 from clarion.messaging.service import Messages
-from clarion.store.database import Database
-from clarion.store.schema import otp_codes
+from clarion.store.otp import Guess, OtpKey, OtpRepository, StoredCode
 
 CODE_LENGTHS = range(4, 9)
 VALIDITY_MINUTES = range(5, 61)
@@ -80,8 +77,8 @@ def digest(code: str, salt: bytes) -> bytes:
 
 
 class Otp:
-    def __init__(self, db: Database, messages: Messages, now_ms: Callable[[], int]) -> None:
-        self.db = db
+    def __init__(self, repo: OtpRepository, messages: Messages, now_ms: Callable[[], int]) -> None:
+        self.repo = repo
         self.messages = messages
         self.now_ms = now_ms
 
@@ -89,22 +86,15 @@ class Otp:
         checked = parameters(request)
         code = new_code(checked["CodeLength"])
         salt = secrets.token_bytes(16)
-        key = {
-            "app_id": app_id,
-            "reference_id": checked["ReferenceId"],
-            "destination": checked["DestinationIdentity"],
-        }
-        with self.db.write() as conn:
-            conn.execute(otp_codes.delete().where(*_matching(key)))
-            conn.execute(
-                otp_codes.insert().values(
-                    **key,
-                    code_hash=digest(code, salt),
-                    salt=salt,
-                    expires_ms=self.now_ms() + checked["ValidityPeriod"] * 60_000,
-                    attempts_left=checked["AllowedAttempts"],
-                )
-            )
+        self.repo.replace(
+            OtpKey(app_id, checked["ReferenceId"], checked["DestinationIdentity"]),
+            StoredCode(
+                digest(code, salt),
+                salt,
+                self.now_ms() + checked["ValidityPeriod"] * 60_000,
+                checked["AllowedAttempts"],
+            ),
+        )
         body = BODIES[checked["Language"]].format(
             brand="{{Attributes.BrandName}}", code="{{Attributes.Otp}}"
         )
@@ -135,29 +125,12 @@ class Otp:
     def verify(self, app_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
         """Valid only for the right code, in time, within the attempts allowed; a right code
         is used up, a wrong one costs an attempt."""
-        key = {
-            "app_id": app_id,
-            "reference_id": request["ReferenceId"],
-            "destination": request["DestinationIdentity"],
-        }
-        with self.db.write() as conn:
-            row = conn.execute(sa.select(otp_codes).where(*_matching(key))).first()
-            if row is None or row.expires_ms < self.now_ms() or row.attempts_left < 1:
-                return {"Valid": False}
-            if hmac.compare_digest(digest(request["Otp"], row.salt), row.code_hash):
-                conn.execute(otp_codes.delete().where(*_matching(key)))
-                return {"Valid": True}
-            conn.execute(
-                otp_codes.update()
-                .where(*_matching(key))
-                .values(attempts_left=otp_codes.c.attempts_left - 1)
-            )
-        return {"Valid": False}
 
+        def judge(stored: StoredCode) -> Guess:
+            if stored.expires_ms < self.now_ms() or stored.attempts_left < 1:
+                return Guess.VOID
+            right = hmac.compare_digest(digest(request["Otp"], stored.salt), stored.code_hash)
+            return Guess.RIGHT if right else Guess.WRONG
 
-def _matching(key: Mapping[str, str]) -> tuple[sa.ColumnElement[bool], ...]:
-    return (
-        otp_codes.c.app_id == key["app_id"],
-        otp_codes.c.reference_id == key["reference_id"],
-        otp_codes.c.destination == key["destination"],
-    )
+        key = OtpKey(app_id, request["ReferenceId"], request["DestinationIdentity"])
+        return {"Valid": self.repo.guess(key, judge) is Guess.RIGHT}

@@ -1,5 +1,6 @@
 """Reads over the per-day analytics rollups and the endpoint facet counts, and for the funnel
-alone the raw events of its step types, through the ``(app_id, event_type, timestamp_ms)`` index.
+and the campaign metrics the rollups cannot answer the raw events of the types they read,
+through the ``(app_id, event_type, timestamp_ms)`` index.
 
 Every query is keyed by app and bounded by days. Tables whose primary key continues past the day
 (``daily_events``, ``daily_attributes``, ``daily_metrics``, ``daily_message_endpoints``,
@@ -11,7 +12,7 @@ type of a day range.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -122,6 +123,18 @@ class MessageEndpoints:
     event_type: str
     campaign_id: str
     endpoints: BitMap
+
+
+@dataclass(frozen=True, slots=True)
+class EventTally:
+    """How many events of a type on a day from one endpoint had the same values of the
+    attributes asked for ("" for one an event lacks)."""
+
+    day: date
+    event_type: str
+    values: tuple[str, ...]
+    endpoint: str
+    count: int
 
 
 def _between(day: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
@@ -274,13 +287,15 @@ _FACET_COUNTS = sa.select(endpoint_facets.c.value, endpoint_facets.c.endpoints).
     endpoint_facets.c.app_id == sa.bindparam("app_id"),
     endpoint_facets.c.dimension == sa.bindparam("dimension"),
 )
+_RAW_EVENTS = (
+    events.c.app_id == sa.bindparam("app_id"),
+    events.c.event_type.in_(sa.bindparam("event_types", expanding=True)),
+    events.c.timestamp_ms.between(sa.bindparam("first_ms"), sa.bindparam("last_ms")),
+)
+"""An app's events of some types timestamped in a range, as ``_raw_params`` binds them."""
 _STEP_EVENTS = (
     sa.select(events.c.endpoint_key, events.c.event_type, events.c.timestamp_ms)
-    .where(
-        events.c.app_id == sa.bindparam("app_id"),
-        events.c.event_type.in_(sa.bindparam("event_types", expanding=True)),
-        events.c.timestamp_ms.between(sa.bindparam("first_ms"), sa.bindparam("last_ms")),
-    )
+    .where(*_RAW_EVENTS)
     .order_by(events.c.endpoint_key.concat(""), events.c.timestamp_ms)
 )
 """Ordered by endpoint, but through an expression: ordered by the column itself, SQLite's
@@ -289,12 +304,55 @@ the app, to ix_events_app_type_time, which reads only the step types in the rang
 STEP_EVENTS_CHUNK = 10_000
 
 
+def _attribute(name: str) -> sa.ColumnElement[str]:
+    """An attribute of the stored event, as text; NULL when the event lacks it."""
+    text: sa.ColumnElement[str] = events.c.event[("Attributes", name)].as_string()
+    return text
+
+
+@functools.cache
+def _event_tallies(matching: tuple[str, ...], by: tuple[str, ...]) -> sa.Select[Any]:
+    conditions = [
+        *_RAW_EVENTS,
+        *(
+            _attribute(name) == sa.bindparam(f"match_{index}")
+            for index, name in enumerate(matching)
+        ),
+    ]
+    tallied = (
+        sa.select(
+            events.c.day,
+            events.c.event_type,
+            *(
+                sa.func.coalesce(_attribute(name), "").label(f"by_{index}")
+                for index, name in enumerate(by)
+            ),
+            events.c.endpoint_key,
+        )
+        .where(*conditions)
+        .subquery()
+    )
+    kinds = list(tallied.c)
+    return sa.select(*kinds, sa.func.count()).group_by(*kinds)
+
+
 def _day(text: str) -> date:
     return date.fromisoformat(text)
 
 
 def _range(app_id: str, first: date, last: date) -> dict[str, Any]:
     return {"app_id": app_id, "first": first.isoformat(), "last": last.isoformat()}
+
+
+def _raw_params(
+    app_id: str, event_types: Iterable[str], first_ms: int, last_ms: int
+) -> dict[str, Any]:
+    return {
+        "app_id": app_id,
+        "event_types": sorted(event_types),
+        "first_ms": first_ms,
+        "last_ms": last_ms,
+    }
 
 
 def _day_texts(days: Iterable[date]) -> list[str]:
@@ -461,12 +519,34 @@ def step_events(
     """The raw events of ``event_types`` timestamped from ``first_ms`` to ``last_ms``, as
     (endpoint key, event type, timestamp) by endpoint then time, fetched in chunks while the
     caller iterates. The ``(app_id, event_type, timestamp_ms)`` index finds them."""
-    params = {
-        "app_id": app_id,
-        "event_types": sorted(event_types),
-        "first_ms": first_ms,
-        "last_ms": last_ms,
-    }
+    params = _raw_params(app_id, event_types, first_ms, last_ms)
     with db.read() as conn:
         chunked = {"yield_per": STEP_EVENTS_CHUNK}
         yield iter(conn.execute(_STEP_EVENTS, params, execution_options=chunked).tuples())
+
+
+def event_tallies(
+    db: Database,
+    app_id: str,
+    event_types: Iterable[str],
+    first_ms: int,
+    last_ms: int,
+    *,
+    matching: Mapping[str, str],
+    by: Sequence[str],
+) -> list[EventTally]:
+    """The raw events of ``event_types`` timestamped from ``first_ms`` to ``last_ms`` whose
+    attributes have the values ``matching`` gives, counted in the database per day, type,
+    values of the attributes named ``by`` and endpoint. The ``(app_id, event_type,
+    timestamp_ms)`` index finds the events; the attributes are conditions on each one's JSON."""
+    params = {
+        **_raw_params(app_id, event_types, first_ms, last_ms),
+        **{f"match_{index}": value for index, value in enumerate(matching.values())},
+    }
+    with db.read() as conn:
+        rows = conn.execute(_event_tallies(tuple(matching), tuple(by)), params).all()
+    width = len(by)
+    return [
+        EventTally(_day(row[0]), row[1], tuple(row[2 : 2 + width]), row[2 + width], row[-1])
+        for row in rows
+    ]

@@ -10,20 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import sqlalchemy as sa
-
 from clarion.arns import check_role_arn
 from clarion.errors import NotFound
-from clarion.store.database import Database
-from clarion.store.schema import event_streams, events
+from clarion.store.streams import EventStream, EventStreamRepository
 from clarion.streams.destinations import Destinations
-
-_ONE_STREAM = sa.select(event_streams).where(event_streams.c.app_id == sa.bindparam("app_id"))
 
 
 class EventStreams:
-    def __init__(self, db: Database, destinations: Destinations, now: Callable[[], str]) -> None:
-        self.db = db
+    def __init__(
+        self, repo: EventStreamRepository, destinations: Destinations, now: Callable[[], str]
+    ) -> None:
+        self.repo = repo
         self.destinations = destinations
         self.now = now
 
@@ -32,53 +29,27 @@ class EventStreams:
         role_arn: str = request["RoleArn"]
         check_role_arn(role_arn, "WriteEventStream.RoleArn")
         self.destinations.check(target, app_id)
-        values = {
-            "destination_stream_arn": target,
-            "role_arn": role_arn,
-            "last_modified_date": self.now(),
-            "last_updated_by": updated_by,
-        }
-        with self.db.write() as conn:
-            current = conn.execute(_ONE_STREAM.with_for_update(), {"app_id": app_id}).first()
-            if current is not None and current.destination_stream_arn == target:
-                conn.execute(
-                    event_streams.update().where(event_streams.c.app_id == app_id).values(**values)
-                )
-            else:
-                newest = sa.select(sa.func.max(events.c.seq)).where(events.c.app_id == app_id)
-                start = conn.execute(newest).scalar() or 0
-                conn.execute(event_streams.delete().where(event_streams.c.app_id == app_id))
-                conn.execute(
-                    event_streams.insert().values(
-                        app_id=app_id, exported_seq=start, last_error=None, **values
-                    )
-                )
+        self.repo.put(app_id, target, role_arn, self.now(), updated_by)
         return self.get(app_id)
 
     def get(self, app_id: str) -> dict[str, Any]:
-        with self.db.read() as conn:
-            row = conn.execute(_ONE_STREAM, {"app_id": app_id}).first()
-        if row is None:
-            raise NotFound(f"No event stream is configured for application {app_id}")
-        return _response(row)
+        return _response(app_id, self.repo.get(app_id))
 
     def delete(self, app_id: str) -> dict[str, Any]:
-        with self.db.write() as conn:
-            row = conn.execute(_ONE_STREAM.with_for_update(), {"app_id": app_id}).first()
-            if row is None:
-                raise NotFound(f"No event stream is configured for application {app_id}")
-            conn.execute(event_streams.delete().where(event_streams.c.app_id == app_id))
-        return _response(row)
+        return _response(app_id, self.repo.delete(app_id))
 
 
-def _response(row: sa.Row[Any]) -> dict[str, Any]:
-    """The EventStream shape; Pinpoint's deprecated ExternalId is never set."""
-    stream = {
-        "ApplicationId": row.app_id,
-        "DestinationStreamArn": row.destination_stream_arn,
-        "RoleArn": row.role_arn,
-        "LastModifiedDate": row.last_modified_date,
+def _response(app_id: str, stream: EventStream | None) -> dict[str, Any]:
+    """The EventStream shape (Pinpoint's deprecated ExternalId is never set); NotFound when the
+    app has no stream."""
+    if stream is None:
+        raise NotFound(f"No event stream is configured for application {app_id}")
+    answer = {
+        "ApplicationId": stream.app_id,
+        "DestinationStreamArn": stream.destination_stream_arn,
+        "RoleArn": stream.role_arn,
+        "LastModifiedDate": stream.last_modified_date,
     }
-    if row.last_updated_by:
-        stream["LastUpdatedBy"] = row.last_updated_by
-    return stream
+    if stream.last_updated_by:
+        answer["LastUpdatedBy"] = stream.last_updated_by
+    return answer
