@@ -1,4 +1,5 @@
-"""Opens and clicks already counted: once per message (and link), and gone with their app."""
+"""Tracking switches, on until an app turns them off, and opens and clicks already counted:
+once per message (and link), and gone with their app."""
 
 from __future__ import annotations
 
@@ -7,6 +8,20 @@ import uuid
 from clarion.store.apps import AppRepository
 from clarion.store.database import Database
 from clarion.store.tracking import TrackingRepository
+
+
+def test_tracking_is_on_until_an_app_turns_it_off(db: Database) -> None:
+    """No row means the app never chose: apps made before tracking was the default track too,
+    and a choice once stored is kept, off as well as on."""
+    repo = TrackingRepository(db)
+    app_id = uuid.uuid4().hex
+    assert repo.get(app_id) == (True, True)
+    repo.put(app_id, False, False)
+    assert repo.get(app_id) == (False, False)
+    repo.put(app_id, False, True)
+    assert repo.get(app_id) == (False, True)
+    repo.put(app_id, True, True)
+    assert repo.get(app_id) == (True, True)
 
 
 def test_an_open_or_a_click_counts_once(db: Database) -> None:

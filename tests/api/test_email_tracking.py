@@ -1,6 +1,7 @@
-"""E-mail open and click tracking through the public ``/t/`` routes: a message counts one open
-and one click per link however often they come back, a token of one kind is refused on the
-other's route, and a malformed token is a bad token, never a server error."""
+"""E-mail open and click tracking through the public ``/t/`` routes: on for an app that never
+chose, off and on again through its switch; a message counts one open and one click per link
+however often they come back, a token of one kind is refused on the other's route, and a
+malformed token is a bad token, never a server error."""
 
 from __future__ import annotations
 
@@ -35,9 +36,8 @@ def kpi(pinpoint: Any, app_id: str, name: str) -> float:
     return sum(float(row["Values"][0]["Value"]) for row in rows)
 
 
-@pytest.fixture
-def tracked(server: Server, pinpoint: Any, app_id: str) -> tuple[str, list[str]]:
-    """A tracked e-mail sent to the outbox: its pixel path and its two link paths."""
+def send(server: Server, pinpoint: Any, app_id: str) -> str:
+    """The HTML of ``HTML`` sent to an endpoint of the app, as it reached the outbox."""
     pinpoint.update_email_channel(
         ApplicationId=app_id,
         EmailChannelRequest={
@@ -50,8 +50,6 @@ def tracked(server: Server, pinpoint: Any, app_id: str) -> tuple[str, list[str]]
         EndpointId="ann",
         EndpointRequest={"ChannelType": "EMAIL", "Address": "ann@example.org"},
     )
-    path = f"/clarion/v1/apps/{app_id}/email-tracking"
-    assert signed_request(server, "PUT", path, b'{"Opens": true, "Clicks": true}').is_success
     result = pinpoint.send_messages(
         ApplicationId=app_id,
         MessageRequest={
@@ -69,11 +67,45 @@ def tracked(server: Server, pinpoint: Any, app_id: str) -> tuple[str, list[str]]
         for m in read_outbox(Path(server.env["CLARION_DATA_DIR"]), "email")
         if m["message_id"] == result["MessageId"]
     ]
+    html: str = mail["html"]
+    return html
+
+
+def tracking(server: Server, html: str) -> tuple[list[str], list[str]]:
+    """The pixel paths and the link paths in the HTML."""
     prefix = re.escape(server.url)
-    [pixel] = re.findall(rf'src="{prefix}(/t/o/[^"]+)"', mail["html"])
-    links = re.findall(rf'href="{prefix}(/t/c/[^"]+)"', mail["html"])
+    pixels = re.findall(rf'src="{prefix}(/t/o/[^"]+)"', html)
+    links = re.findall(rf'href="{prefix}(/t/c/[^"]+)"', html)
+    return pixels, links
+
+
+@pytest.fixture
+def tracked(server: Server, pinpoint: Any, app_id: str) -> tuple[str, list[str]]:
+    """An e-mail of an app that never touched its tracking switches, sent to the outbox: its
+    pixel path and its two link paths."""
+    [pixel], links = tracking(server, send(server, pinpoint, app_id))
     assert len(links) == 2
     return pixel, links
+
+
+def test_an_app_turns_tracking_off_and_on_again(server: Server, pinpoint: Any, app_id: str) -> None:
+    path = f"/clarion/v1/apps/{app_id}/email-tracking"
+    assert signed_request(server, "GET", path).json() == {"Opens": True, "Clicks": True}
+
+    off = signed_request(server, "PUT", path, b'{"Opens": false, "Clicks": false}')
+    assert off.json() == {"Opens": False, "Clicks": False}
+    assert signed_request(server, "GET", path).json() == {"Opens": False, "Clicks": False}
+    assert send(server, pinpoint, app_id) == HTML
+
+    clicks = signed_request(server, "PUT", path, b'{"Clicks": true}')
+    assert clicks.json() == {"Opens": False, "Clicks": True}
+    pixels, links = tracking(server, send(server, pinpoint, app_id))
+    assert (len(pixels), len(links)) == (0, 2)
+
+    both = signed_request(server, "PUT", path, b'{"Opens": true}')
+    assert both.json() == {"Opens": True, "Clicks": True}
+    pixels, links = tracking(server, send(server, pinpoint, app_id))
+    assert (len(pixels), len(links)) == (1, 2)
 
 
 def test_a_message_counts_one_open_and_one_click_per_link(

@@ -356,7 +356,7 @@ otp_codes = sa.Table(
     sa.Column("attempts_left", sa.Integer, nullable=False),
 )
 
-# E-mail open and click tracking, off unless an app turns it on; the key that signs tracking
+# E-mail open and click tracking, on unless an app turns it off; the key that signs tracking
 # links is made once per installation and shared by every node through the store.
 
 email_tracking = sa.Table(

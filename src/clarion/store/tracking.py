@@ -1,4 +1,8 @@
-"""Per-app e-mail tracking switches, and the opens and clicks already counted."""
+"""Per-app e-mail tracking switches, and the opens and clicks already counted.
+
+Tracking is on unless an app turned it off: a row exists only for an app that chose, so apps
+made before tracking became the default need no migration, and one that turned it off stays
+off."""
 
 from __future__ import annotations
 
@@ -17,14 +21,15 @@ class TrackingRepository:
         self.db = db
 
     def get(self, app_id: str) -> tuple[bool, bool]:
-        """(opens, clicks) tracked for the app."""
+        """(opens, clicks) tracked for the app; both for an app that never chose, as Pinpoint
+        tracked every e-mail it sent."""
         with self.db.read() as conn:
             row = conn.execute(
                 sa.select(email_tracking.c.opens, email_tracking.c.clicks).where(
                     email_tracking.c.app_id == app_id
                 )
             ).first()
-        return (bool(row.opens), bool(row.clicks)) if row else (False, False)
+        return (bool(row.opens), bool(row.clicks)) if row else (True, True)
 
     def put(self, app_id: str, opens: bool, clicks: bool) -> None:
         with self.db.write() as conn:

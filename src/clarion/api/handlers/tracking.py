@@ -1,5 +1,6 @@
 """E-mail open and click tracking switches under ``/clarion/v1/apps/{application-id}/
-email-tracking``: Pinpoint left tracking to SES configuration sets; Clarion does it itself."""
+email-tracking``: both on until an app turns one off, as Pinpoint tracked the e-mails it sent
+without set-up; Pinpoint had no switch of its own, so this one is Clarion's."""
 
 from __future__ import annotations
 
