@@ -13,7 +13,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
-from clarion.api.handlers import load
+from clarion.api import native
+from clarion.api.handlers import native_routes, operations
 from clarion.api.pipeline import Pipeline
 from clarion.api.protocol import Protocol
 from clarion.core import Clarion
@@ -100,7 +101,7 @@ class PinpointEndpoint:
 
 def build_app(clarion: Clarion) -> Starlette:
     """The whole HTTP surface of one Clarion process. The caller has run migrations."""
-    pipeline = Pipeline(clarion, Protocol(), load())
+    pipeline = Pipeline(clarion, Protocol(), operations(), native.Routes(native_routes()))
 
     async def healthz(_request: Request) -> Response:
         def check() -> None:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from clarion.api.handlers import load
+from clarion.api.handlers import operations
 from clarion.api.protocol import Protocol
 from tests.conftest import Server, signed_request
 
@@ -22,7 +22,7 @@ def test_routing_table_covers_every_operation_of_the_model() -> None:
 
 
 def test_unbuilt_operation_answers_501_naming_itself(pinpoint: Any, app_id: str) -> None:
-    assert "ListJourneys" not in load()
+    assert "ListJourneys" not in operations()
     with pytest.raises(ClientError) as excinfo:
         pinpoint.list_journeys(ApplicationId=app_id)
     response = excinfo.value.response

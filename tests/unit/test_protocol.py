@@ -1210,3 +1210,18 @@ def test_blob_payload_base64_on_the_wire() -> None:
         },
     )
     assert base64.b64encode(b"\xff") in wire.body
+
+
+def test_a_native_route_given_twice_is_an_error_at_start() -> None:
+    from clarion.api import native
+
+    def handler(ctx: Any, request: native.NativeRequest) -> dict[str, Any]:
+        return {}
+
+    route = native.Route("GET", "/clarion/v1/apps/{application-id}/x", handler)
+    with pytest.raises(ValueError, match="two handlers for GET"):
+        native.Routes([route, native.Route("GET", "/clarion/v1/apps/{id}/x", handler)])
+    assert native.Routes([route]).match("GET", "/clarion/v1/apps/a1/x") == (
+        handler,
+        {"application-id": "a1"},
+    )

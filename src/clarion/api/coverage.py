@@ -6,13 +6,13 @@ fails while the file is stale.
 
 from __future__ import annotations
 
-from clarion.api.handlers import load
+from clarion.api.handlers import operations
 from clarion.api.protocol import Protocol
 
 
 def render() -> str:
     protocol = Protocol()
-    handlers = load()
+    handlers = operations()
     names = sorted(protocol.operation_names)
     done = [name for name in names if name in handlers]
     lines = [

@@ -6,7 +6,7 @@ in the same format; handlers take the decoded path labels, the query and the bod
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -26,33 +26,47 @@ class NativeRequest:
 
 NativeHandler = Callable[[Context, NativeRequest], dict[str, Any]]
 
-ROUTES: dict[tuple[str, tuple[str, ...]], NativeHandler] = {}
 
-
-def route(method: str, template: str) -> Callable[[NativeHandler], NativeHandler]:
-    """Register a handler for ``method`` on a template such as
+@dataclass(frozen=True)
+class Route:
+    """``handler`` answers ``method`` on a template such as
     ``/clarion/v1/apps/{application-id}/reports/sessions``."""
 
-    def register(handler: NativeHandler) -> NativeHandler:
-        ROUTES[(method, tuple(template.strip("/").split("/")))] = handler
-        return handler
-
-    return register
+    method: str
+    template: str
+    handler: NativeHandler
 
 
-def match(method: str, raw_path: str) -> tuple[NativeHandler, dict[str, str]]:
-    segments = [unquote(s) for s in raw_path.strip("/").split("/")]
-    allowed = []
-    for (route_method, template), handler in ROUTES.items():
-        params = _bind(template, segments)
-        if params is None:
-            continue
-        if route_method == method:
-            return handler, params
-        allowed.append(route_method)
-    if allowed:
-        raise MethodNotAllowed(f"{method} is not allowed on {raw_path}; use {', '.join(allowed)}")
-    raise NotFound(f"No route for {method} {raw_path}")
+class Routes:
+    """A table of routes; two for the same method and path shape are an error at start, not a
+    silent replacement."""
+
+    def __init__(self, routes: Sequence[Route]) -> None:
+        self.table: dict[tuple[str, tuple[str, ...]], NativeHandler] = {}
+        shapes: set[tuple[str, tuple[str, ...]]] = set()
+        for route in routes:
+            template = tuple(route.template.strip("/").split("/"))
+            shape = (route.method, tuple("{}" if s.startswith("{") else s for s in template))
+            if shape in shapes:
+                raise ValueError(f"two handlers for {route.method} {route.template}")
+            shapes.add(shape)
+            self.table[(route.method, template)] = route.handler
+
+    def match(self, method: str, raw_path: str) -> tuple[NativeHandler, dict[str, str]]:
+        segments = [unquote(s) for s in raw_path.strip("/").split("/")]
+        allowed = []
+        for (route_method, template), handler in self.table.items():
+            params = _bind(template, segments)
+            if params is None:
+                continue
+            if route_method == method:
+                return handler, params
+            allowed.append(route_method)
+        if allowed:
+            raise MethodNotAllowed(
+                f"{method} is not allowed on {raw_path}; use {', '.join(allowed)}"
+            )
+        raise NotFound(f"No route for {method} {raw_path}")
 
 
 def query_of(query_string: str) -> dict[str, str]:

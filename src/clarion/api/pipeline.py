@@ -13,7 +13,7 @@ import orjson
 
 from clarion.api import native, sigv4
 from clarion.api.context import Context
-from clarion.api.handlers import INLINE, Handler
+from clarion.api.handlers import Operation
 from clarion.api.protocol import HttpResponse, Protocol
 from clarion.core import Clarion
 from clarion.errors import (
@@ -47,21 +47,27 @@ may use them: a key limited to apps may read and use them, never change them."""
 
 class Pipeline:
     def __init__(
-        self, clarion: Clarion, protocol: Protocol, handlers: Mapping[str, Handler]
+        self,
+        clarion: Clarion,
+        protocol: Protocol,
+        operations: Mapping[str, Operation],
+        routes: native.Routes,
     ) -> None:
         self.clarion = clarion
         self.protocol = protocol
-        self.handlers = handlers
+        self.operations = operations
+        self.routes = routes
 
     def may_run_inline(self, method: str, raw_path: str) -> bool:
-        """Whether the request's work is small enough for the event loop (see INLINE); native
-        routes (reports, estimates) never are."""
+        """Whether the request's work is small enough for the event loop (``Operation.inline``);
+        native routes (reports, estimates) never are."""
         if raw_path.startswith(native.PREFIX):
             return False
         try:
-            return self.protocol.route(method, raw_path).operation in INLINE
+            found = self.operations.get(self.protocol.route(method, raw_path).operation)
         except ClarionError:
             return True
+        return found is not None and found.inline
 
     def handle(
         self,
@@ -107,8 +113,8 @@ class Pipeline:
             return self._answer_native(request_id, key, method, raw_path, query_string, body, facts)
         route = self.protocol.route(method, raw_path)
         facts["operation"] = route.operation
-        handler = self.handlers.get(route.operation)
-        if handler is None:
+        found = self.operations.get(route.operation)
+        if found is None:
             raise NotImplementedYet(f"{route.operation} is not implemented in Clarion yet")
         params = self.protocol.parse(route, query_string, dict(headers), body)
         ctx = Context(self.clarion, request_id, facts["access_key_id"], key.app_ids, len(body))
@@ -120,7 +126,7 @@ class Pipeline:
                 f"{route.operation} changes a resource every app of the account shares; "
                 "only an access key not limited to apps may do that"
             )
-        output = handler(ctx, params)
+        output = found.handler(ctx, params)
         response = self.protocol.serialize(route.operation, output)
         response.headers.append(("x-amzn-RequestId", request_id))
         return response
@@ -135,7 +141,7 @@ class Pipeline:
         body: bytes,
         facts: dict[str, Any],
     ) -> HttpResponse:
-        handler, params = native.match(method, raw_path)
+        handler, params = self.routes.match(method, raw_path)
         facts["operation"] = handler.__name__
         ctx = Context(self.clarion, request_id, facts["access_key_id"], key.app_ids, len(body))
         if "application-id" in params:

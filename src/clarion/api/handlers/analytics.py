@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from clarion.analytics import kpis
 from clarion.api.context import Context
-from clarion.api.handlers import Input, Output, operation
+from clarion.api.handlers import Input, Output
 
 
-@operation("GetApplicationDateRangeKpi")
 def get_application_date_range_kpi(ctx: Context, params: Input) -> Output:
     response = kpis.date_range_kpi(
         ctx.clarion.db,

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from clarion.api.context import Context
-from clarion.api.handlers import Input, Output, operation
+from clarion.api.handlers import Input, Output
 from clarion.errors import Forbidden
 
 
-@operation("CreateApp")
 def create_app(ctx: Context, params: Input) -> Output:
     if ctx.app_scope is not None:
         raise Forbidden("This access key is limited to specific apps and cannot create apps")
@@ -16,28 +15,23 @@ def create_app(ctx: Context, params: Input) -> Output:
     return {"ApplicationResponse": app}
 
 
-@operation("GetApp", inline=True)
 def get_app(ctx: Context, params: Input) -> Output:
     return {"ApplicationResponse": ctx.clarion.apps.get(params["ApplicationId"])}
 
 
-@operation("GetApps", inline=True)
 def get_apps(ctx: Context, params: Input) -> Output:
     page = ctx.clarion.apps.page(params.get("PageSize"), params.get("Token"), ctx.app_scope)
     return {"ApplicationsResponse": page}
 
 
-@operation("DeleteApp")
 def delete_app(ctx: Context, params: Input) -> Output:
     return {"ApplicationResponse": ctx.clarion.apps.delete(params["ApplicationId"])}
 
 
-@operation("GetApplicationSettings")
 def get_application_settings(ctx: Context, params: Input) -> Output:
     return {"ApplicationSettingsResource": ctx.clarion.apps.settings(params["ApplicationId"])}
 
 
-@operation("UpdateApplicationSettings")
 def update_application_settings(ctx: Context, params: Input) -> Output:
     settings = ctx.clarion.apps.update_settings(
         params["ApplicationId"], params["WriteApplicationSettingsRequest"]

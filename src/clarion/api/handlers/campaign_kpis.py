@@ -12,8 +12,8 @@ from typing import Any
 
 from clarion.analytics import campaigns as metrics
 from clarion.api.context import Context
-from clarion.api.handlers import Input, Output, operation
-from clarion.api.native import NativeRequest, route
+from clarion.api.handlers import Input, Output
+from clarion.api.native import NativeRequest
 from clarion.errors import NotFound
 
 
@@ -22,7 +22,6 @@ def _existing(ctx: Context, app_id: str, campaign_id: str) -> None:
         raise NotFound(f"Campaign not found: {campaign_id}")
 
 
-@operation("GetCampaignDateRangeKpi")
 def get_campaign_date_range_kpi(ctx: Context, params: Input) -> Output:
     app_id, campaign_id = params["ApplicationId"], params["CampaignId"]
     _existing(ctx, app_id, campaign_id)
@@ -38,11 +37,6 @@ def get_campaign_date_range_kpi(ctx: Context, params: Input) -> Output:
     return {"CampaignDateRangeKpiResponse": response}
 
 
-@route(
-    "GET",
-    "/clarion/v1/apps/{application-id}/campaigns/{campaign-id}/treatments/{treatment-id}"
-    "/kpis/{kpi-name}",
-)
 def treatment_kpi(ctx: Context, request: NativeRequest) -> dict[str, Any]:
     app_id, campaign_id = request.path_params["application-id"], request.path_params["campaign-id"]
     _existing(ctx, app_id, campaign_id)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from clarion.api.context import Context
-from clarion.api.handlers import Input, Output, operation
+from clarion.api.handlers import Input, Output
 
 
-@operation("CreateCampaign")
 def create_campaign(ctx: Context, params: Input) -> Output:
     campaign = ctx.clarion.campaigns.create(params["ApplicationId"], params["WriteCampaignRequest"])
     return {"CampaignResponse": campaign}
 
 
-@operation("UpdateCampaign")
 def update_campaign(ctx: Context, params: Input) -> Output:
     campaign = ctx.clarion.campaigns.update(
         params["ApplicationId"], params["CampaignId"], params["WriteCampaignRequest"]
@@ -20,14 +18,12 @@ def update_campaign(ctx: Context, params: Input) -> Output:
     return {"CampaignResponse": campaign}
 
 
-@operation("GetCampaign")
 def get_campaign(ctx: Context, params: Input) -> Output:
     return {
         "CampaignResponse": ctx.clarion.campaigns.get(params["ApplicationId"], params["CampaignId"])
     }
 
 
-@operation("GetCampaignVersion")
 def get_campaign_version(ctx: Context, params: Input) -> Output:
     campaign = ctx.clarion.campaigns.version(
         params["ApplicationId"], params["CampaignId"], params["Version"]
@@ -35,7 +31,6 @@ def get_campaign_version(ctx: Context, params: Input) -> Output:
     return {"CampaignResponse": campaign}
 
 
-@operation("GetCampaigns")
 def get_campaigns(ctx: Context, params: Input) -> Output:
     page = ctx.clarion.campaigns.page(
         params["ApplicationId"], params.get("PageSize"), params.get("Token")
@@ -43,7 +38,6 @@ def get_campaigns(ctx: Context, params: Input) -> Output:
     return {"CampaignsResponse": page}
 
 
-@operation("GetCampaignVersions")
 def get_campaign_versions(ctx: Context, params: Input) -> Output:
     page = ctx.clarion.campaigns.versions(
         params["ApplicationId"], params["CampaignId"], params.get("PageSize"), params.get("Token")
@@ -51,13 +45,11 @@ def get_campaign_versions(ctx: Context, params: Input) -> Output:
     return {"CampaignsResponse": page}
 
 
-@operation("DeleteCampaign")
 def delete_campaign(ctx: Context, params: Input) -> Output:
     campaign = ctx.clarion.campaigns.delete(params["ApplicationId"], params["CampaignId"])
     return {"CampaignResponse": campaign}
 
 
-@operation("GetCampaignActivities")
 def get_campaign_activities(ctx: Context, params: Input) -> Output:
     page = ctx.clarion.campaigns.activities(
         params["ApplicationId"], params["CampaignId"], params.get("PageSize"), params.get("Token")

@@ -1,11 +1,11 @@
 """Get, Update and Delete of every channel (Email, Sms, Voice, Gcm, the four APNs, Adm, Baidu),
 and GetChannels. The thirty per-channel operations differ only in their platform and member
-names, so they are registered from one table."""
+names, so they are made from one table."""
 
 from __future__ import annotations
 
 from clarion.api.context import Context
-from clarion.api.handlers import Handler, Input, Output, operation
+from clarion.api.handlers import Handler, Input, Output
 from clarion.channels.rules import PLATFORMS
 
 _OPERATION_NAMES = {
@@ -41,13 +41,22 @@ def _handlers(platform: str) -> tuple[Handler, Handler, Handler]:
     return get, update, delete
 
 
-for _name, _platform in _OPERATION_NAMES.items():
-    _get, _update, _delete = _handlers(_platform)
-    operation(f"Get{_name}Channel")(_get)
-    operation(f"Update{_name}Channel")(_update)
-    operation(f"Delete{_name}Channel")(_delete)
+def _family(name: str, platform: str) -> dict[str, Handler]:
+    get, update, delete = _handlers(platform)
+    return {
+        f"Get{name}Channel": get,
+        f"Update{name}Channel": update,
+        f"Delete{name}Channel": delete,
+    }
 
 
-@operation("GetChannels")
+FAMILY_OPERATIONS = {
+    operation: handler
+    for name, platform in _OPERATION_NAMES.items()
+    for operation, handler in _family(name, platform).items()
+}
+"""Get, Update and Delete of each of the ten channels."""
+
+
 def get_channels(ctx: Context, params: Input) -> Output:
     return {"ChannelsResponse": {"Channels": ctx.clarion.channels.all(params["ApplicationId"])}}

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from clarion.api.context import Context
-from clarion.api.handlers import Input, Output, operation
+from clarion.api.handlers import Input, Output
 
 
-@operation("PutEvents", inline=True)
 def put_events(ctx: Context, params: Input) -> Output:
     results = ctx.clarion.events.put(
         params["ApplicationId"],

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from clarion.api.context import Context
-from clarion.api.handlers import Input, Output, operation
+from clarion.api.handlers import Input, Output
 from clarion.campaigns.inapp import InAppMessages
 from clarion.store.inapp import InAppRepository
 
 
-@operation("GetInAppMessages")
 def get_in_app_messages(ctx: Context, params: Input) -> Output:
     clarion = ctx.clarion
     messages = InAppMessages(

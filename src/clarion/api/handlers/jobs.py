@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from clarion.api.context import Context
-from clarion.api.handlers import Input, Output, operation
+from clarion.api.handlers import Input, Output
 
 
-@operation("CreateImportJob")
 def create_import_job(ctx: Context, params: Input) -> Output:
     job, _ = ctx.clarion.jobs.create_import(params["ApplicationId"], params["ImportJobRequest"])
     return {"ImportJobResponse": job}
 
 
-@operation("GetImportJob")
 def get_import_job(ctx: Context, params: Input) -> Output:
     job = ctx.clarion.jobs.get(params["ApplicationId"], params["JobId"], "IMPORT")
     return {"ImportJobResponse": job}
 
 
-@operation("GetImportJobs")
 def get_import_jobs(ctx: Context, params: Input) -> Output:
     page = ctx.clarion.jobs.page(
         params["ApplicationId"], "IMPORT", params.get("PageSize"), params.get("Token")
@@ -26,7 +23,6 @@ def get_import_jobs(ctx: Context, params: Input) -> Output:
     return {"ImportJobsResponse": page}
 
 
-@operation("GetSegmentImportJobs")
 def get_segment_import_jobs(ctx: Context, params: Input) -> Output:
     page = ctx.clarion.jobs.page(
         params["ApplicationId"],
@@ -38,19 +34,16 @@ def get_segment_import_jobs(ctx: Context, params: Input) -> Output:
     return {"ImportJobsResponse": page}
 
 
-@operation("CreateExportJob")
 def create_export_job(ctx: Context, params: Input) -> Output:
     job = ctx.clarion.jobs.create_export(params["ApplicationId"], params["ExportJobRequest"])
     return {"ExportJobResponse": job}
 
 
-@operation("GetExportJob")
 def get_export_job(ctx: Context, params: Input) -> Output:
     job = ctx.clarion.jobs.get(params["ApplicationId"], params["JobId"], "EXPORT")
     return {"ExportJobResponse": job}
 
 
-@operation("GetExportJobs")
 def get_export_jobs(ctx: Context, params: Input) -> Output:
     page = ctx.clarion.jobs.page(
         params["ApplicationId"], "EXPORT", params.get("PageSize"), params.get("Token")
@@ -58,7 +51,6 @@ def get_export_jobs(ctx: Context, params: Input) -> Output:
     return {"ExportJobsResponse": page}
 
 
-@operation("GetSegmentExportJobs")
 def get_segment_export_jobs(ctx: Context, params: Input) -> Output:
     page = ctx.clarion.jobs.page(
         params["ApplicationId"],

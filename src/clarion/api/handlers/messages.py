@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from clarion.api.context import Context
-from clarion.api.handlers import Input, Output, operation
+from clarion.api.handlers import Input, Output
 
 
-@operation("SendMessages")
 def send_messages(ctx: Context, params: Input) -> Output:
     response = ctx.clarion.messages.send(
         params["ApplicationId"], params["MessageRequest"], ctx.request_id
@@ -14,7 +13,6 @@ def send_messages(ctx: Context, params: Input) -> Output:
     return {"MessageResponse": response}
 
 
-@operation("SendUsersMessages")
 def send_users_messages(ctx: Context, params: Input) -> Output:
     response = ctx.clarion.messages.send_users(
         params["ApplicationId"], params["SendUsersMessageRequest"], ctx.request_id
@@ -22,7 +20,6 @@ def send_users_messages(ctx: Context, params: Input) -> Output:
     return {"SendUsersMessageResponse": response}
 
 
-@operation("SendOTPMessage")
 def send_otp_message(ctx: Context, params: Input) -> Output:
     response = ctx.clarion.otp.send(
         params["ApplicationId"], params["SendOTPMessageRequestParameters"], ctx.request_id
@@ -30,7 +27,6 @@ def send_otp_message(ctx: Context, params: Input) -> Output:
     return {"MessageResponse": response}
 
 
-@operation("VerifyOTPMessage")
 def verify_otp_message(ctx: Context, params: Input) -> Output:
     answer = ctx.clarion.otp.verify(
         params["ApplicationId"], params["VerifyOTPMessageRequestParameters"]

@@ -7,10 +7,9 @@ from typing import Any
 
 from clarion.analytics import reports
 from clarion.api.context import Context
-from clarion.api.native import NativeRequest, route
+from clarion.api.native import NativeRequest
 
 
-@route("GET", "/clarion/v1/apps/{application-id}/reports/{report}")
 def engagement_report(ctx: Context, request: NativeRequest) -> dict[str, Any]:
     rows = reports.run(
         ctx.clarion.db,
@@ -22,7 +21,6 @@ def engagement_report(ctx: Context, request: NativeRequest) -> dict[str, Any]:
     return {"Rows": rows}
 
 
-@route("POST", "/clarion/v1/apps/{application-id}/reports/funnel")
 def funnel_report(ctx: Context, request: NativeRequest) -> dict[str, Any]:
     """A POST because its steps are a list in a JSON body, not query parameters."""
     rows = reports.run_funnel(

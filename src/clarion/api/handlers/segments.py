@@ -5,17 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from clarion.api.context import Context
-from clarion.api.handlers import Input, Output, operation
-from clarion.api.native import NativeRequest, route
+from clarion.api.handlers import Input, Output
+from clarion.api.native import NativeRequest
 
 
-@operation("CreateSegment")
 def create_segment(ctx: Context, params: Input) -> Output:
     segment = ctx.clarion.segments.create(params["ApplicationId"], params["WriteSegmentRequest"])
     return {"SegmentResponse": segment}
 
 
-@operation("UpdateSegment")
 def update_segment(ctx: Context, params: Input) -> Output:
     segment = ctx.clarion.segments.update(
         params["ApplicationId"], params["SegmentId"], params["WriteSegmentRequest"]
@@ -23,14 +21,12 @@ def update_segment(ctx: Context, params: Input) -> Output:
     return {"SegmentResponse": segment}
 
 
-@operation("GetSegment")
 def get_segment(ctx: Context, params: Input) -> Output:
     return {
         "SegmentResponse": ctx.clarion.segments.get(params["ApplicationId"], params["SegmentId"])
     }
 
 
-@operation("GetSegmentVersion")
 def get_segment_version(ctx: Context, params: Input) -> Output:
     segment = ctx.clarion.segments.version(
         params["ApplicationId"], params["SegmentId"], params["Version"]
@@ -38,7 +34,6 @@ def get_segment_version(ctx: Context, params: Input) -> Output:
     return {"SegmentResponse": segment}
 
 
-@operation("GetSegments")
 def get_segments(ctx: Context, params: Input) -> Output:
     page = ctx.clarion.segments.page(
         params["ApplicationId"], params.get("PageSize"), params.get("Token")
@@ -46,7 +41,6 @@ def get_segments(ctx: Context, params: Input) -> Output:
     return {"SegmentsResponse": page}
 
 
-@operation("GetSegmentVersions")
 def get_segment_versions(ctx: Context, params: Input) -> Output:
     page = ctx.clarion.segments.versions(
         params["ApplicationId"], params["SegmentId"], params.get("PageSize"), params.get("Token")
@@ -54,13 +48,11 @@ def get_segment_versions(ctx: Context, params: Input) -> Output:
     return {"SegmentsResponse": page}
 
 
-@operation("DeleteSegment")
 def delete_segment(ctx: Context, params: Input) -> Output:
     segment = ctx.clarion.segments.delete(params["ApplicationId"], params["SegmentId"])
     return {"SegmentResponse": segment}
 
 
-@route("GET", "/clarion/v1/apps/{application-id}/segments/{segment-id}/estimate")
 def segment_estimate(ctx: Context, request: NativeRequest) -> dict[str, Any]:
     """Clarion's own: the segment's size now and a sample of its endpoint ids."""
     return ctx.clarion.segments.estimate(

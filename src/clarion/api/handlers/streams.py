@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from clarion.api.context import Context
-from clarion.api.handlers import Input, Output, operation
+from clarion.api.handlers import Input, Output
 
 
-@operation("PutEventStream")
 def put_event_stream(ctx: Context, params: Input) -> Output:
     stream = ctx.clarion.streams.put(
         params["ApplicationId"], params["WriteEventStream"], ctx.access_key_id
@@ -14,11 +13,9 @@ def put_event_stream(ctx: Context, params: Input) -> Output:
     return {"EventStream": stream}
 
 
-@operation("GetEventStream")
 def get_event_stream(ctx: Context, params: Input) -> Output:
     return {"EventStream": ctx.clarion.streams.get(params["ApplicationId"])}
 
 
-@operation("DeleteEventStream")
 def delete_event_stream(ctx: Context, params: Input) -> Output:
     return {"EventStream": ctx.clarion.streams.delete(params["ApplicationId"])}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from clarion.api.context import Context
-from clarion.api.handlers import Input, Output, operation
+from clarion.api.handlers import Input, Output
 from clarion.errors import Forbidden
 
 
@@ -20,20 +20,17 @@ def _arn_in_scope(ctx: Context, arn: str, *, changing: bool) -> str:
     return arn
 
 
-@operation("ListTagsForResource")
 def list_tags(ctx: Context, params: Input) -> Output:
     arn = _arn_in_scope(ctx, params["ResourceArn"], changing=False)
     return {"TagsModel": {"tags": ctx.clarion.tags.list(arn)}}
 
 
-@operation("TagResource")
 def tag_resource(ctx: Context, params: Input) -> Output:
     arn = _arn_in_scope(ctx, params["ResourceArn"], changing=True)
     ctx.clarion.tags.tag(arn, params["TagsModel"]["tags"])
     return {}
 
 
-@operation("UntagResource")
 def untag_resource(ctx: Context, params: Input) -> Output:
     arn = _arn_in_scope(ctx, params["ResourceArn"], changing=True)
     ctx.clarion.tags.untag(arn, params.get("TagKeys") or [])

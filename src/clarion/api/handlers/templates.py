@@ -1,13 +1,13 @@
 """Message templates: Create/Get/Update/Delete for each of the five types, ListTemplates,
 ListTemplateVersions and UpdateTemplateActiveVersion.
 
-The five types' operations differ only in names, so they are registered from one table.
+The five types' operations differ only in names, so they are made from one table.
 """
 
 from __future__ import annotations
 
 from clarion.api.context import Context
-from clarion.api.handlers import Input, Output, operation
+from clarion.api.handlers import Handler, Input, Output
 from clarion.templates.kinds import KINDS
 
 _FAMILIES = (
@@ -24,22 +24,19 @@ def _accepted(ctx: Context) -> Output:
     return {"MessageBody": {"Message": "Accepted", "RequestID": ctx.request_id}}
 
 
-def _register(family: str, template_type: str, response: str, created: str) -> None:
+def _family(family: str, template_type: str, response: str, created: str) -> dict[str, Handler]:
     request = KINDS[template_type].request
 
-    @operation(f"Create{family}Template")
     def create(ctx: Context, params: Input) -> Output:
         arn = ctx.clarion.templates.create(template_type, params["TemplateName"], params[request])
         return {created: {"Arn": arn, "Message": "Created", "RequestID": ctx.request_id}}
 
-    @operation(f"Get{family}Template")
     def get(ctx: Context, params: Input) -> Output:
         found = ctx.clarion.templates.get(
             template_type, params["TemplateName"], params.get("Version")
         )
         return {response: found}
 
-    @operation(f"Update{family}Template")
     def update(ctx: Context, params: Input) -> Output:
         ctx.clarion.templates.update(
             template_type,
@@ -50,17 +47,22 @@ def _register(family: str, template_type: str, response: str, created: str) -> N
         )
         return _accepted(ctx)
 
-    @operation(f"Delete{family}Template")
     def delete(ctx: Context, params: Input) -> Output:
         ctx.clarion.templates.delete(template_type, params["TemplateName"], params.get("Version"))
         return _accepted(ctx)
 
+    return {
+        f"Create{family}Template": create,
+        f"Get{family}Template": get,
+        f"Update{family}Template": update,
+        f"Delete{family}Template": delete,
+    }
 
-for _family in _FAMILIES:
-    _register(*_family)
+
+FAMILY_OPERATIONS = {name: h for family in _FAMILIES for name, h in _family(*family).items()}
+"""Create, Get, Update and Delete of each of the five template types."""
 
 
-@operation("ListTemplates")
 def list_templates(ctx: Context, params: Input) -> Output:
     page = ctx.clarion.templates.page(
         params.get("Prefix"),
@@ -71,7 +73,6 @@ def list_templates(ctx: Context, params: Input) -> Output:
     return {"TemplatesResponse": page}
 
 
-@operation("ListTemplateVersions")
 def list_template_versions(ctx: Context, params: Input) -> Output:
     page = ctx.clarion.templates.versions(
         params["TemplateName"],
@@ -82,7 +83,6 @@ def list_template_versions(ctx: Context, params: Input) -> Output:
     return {"TemplateVersionsResponse": page}
 
 
-@operation("UpdateTemplateActiveVersion")
 def update_template_active_version(ctx: Context, params: Input) -> Output:
     ctx.clarion.templates.activate(
         params["TemplateName"],

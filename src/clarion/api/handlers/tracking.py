@@ -9,16 +9,14 @@ from typing import Any
 import orjson
 
 from clarion.api.context import Context
-from clarion.api.native import NativeRequest, route
+from clarion.api.native import NativeRequest
 from clarion.errors import BadRequest
 
 
-@route("GET", "/clarion/v1/apps/{application-id}/email-tracking")
 def get_email_tracking(ctx: Context, request: NativeRequest) -> dict[str, Any]:
     return ctx.clarion.engagement.settings(request.path_params["application-id"])
 
 
-@route("PUT", "/clarion/v1/apps/{application-id}/email-tracking")
 def put_email_tracking(ctx: Context, request: NativeRequest) -> dict[str, Any]:
     try:
         body = orjson.loads(request.body or b"null")

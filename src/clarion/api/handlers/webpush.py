@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from clarion.api.context import Context
-from clarion.api.native import NativeRequest, route
+from clarion.api.native import NativeRequest
 
 
-@route("GET", "/clarion/v1/web-push/public-key")
 def web_push_public_key(ctx: Context, request: NativeRequest) -> dict[str, Any]:
     del request
     return {"PublicKey": ctx.clarion.vapid().public_key}
