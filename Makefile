@@ -1,5 +1,8 @@
 # Two commands for a fresh machine: `make run` and `make test`. Both build the environment
-# from uv.lock first (uv itself is installed into .tools with pip).
+# from uv.lock first (uv itself is installed into .tools with pip): `make run` only what the
+# server needs, `make test` the development tools as well. Each marker says what its sync
+# installed; `make run` never removes packages (--inexact), so the tools `make test` installed
+# stay, and its marker stays true.
 PYTHON ?= python3
 UV_VERSION := 0.13.9
 UV := .tools/bin/uv
@@ -9,7 +12,7 @@ export UV_PYTHON := $(PYTHON)
 
 .PHONY: run test lint types unit bench clean
 
-run: .venv/.synced
+run: .venv/.synced-runtime
 	.venv/bin/clarion serve --new-key
 
 test: lint types unit
@@ -30,6 +33,10 @@ bench: .venv/.synced
 $(UV):
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+.venv/.synced-runtime: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --no-dev --inexact
+	touch $@
 
 .venv/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen

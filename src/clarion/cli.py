@@ -1,28 +1,31 @@
-"""The ``clarion`` command: run the server, manage access keys, import and export endpoints."""
+"""The ``clarion`` command: run the server, manage access keys, import and export endpoints.
+
+Each command imports the heavy modules it needs (the server, the core, progress bars) itself,
+so ``clarion --help`` answers at once.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import gzip
 import json
+import logging
 import signal
 import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
-import uvicorn
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
-from clarion import logs
-from clarion.app import build_app
-from clarion.config import Settings, load_settings
-from clarion.core import Clarion
 from clarion.errors import BadRequest, NotFound
-from clarion.jobs.runs import export_lines
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from clarion.config import Settings
+    from clarion.core import Clarion
+
+QUICKSTART_KEY = "make-run"
 
 cli = typer.Typer(help="Clarion: a self-hosted engagement engine that speaks the Pinpoint API.")
 keys_cli = typer.Typer(help="Create, list and revoke access keys.")
@@ -33,8 +36,21 @@ DataDir = Annotated[
 ]
 
 
+def _settings(**overrides: object) -> Settings:
+    """The settings; a bad one ends the command with one line and status 2, not a traceback."""
+    from clarion.config import BadSetting, load_settings
+
+    try:
+        return load_settings(**overrides)
+    except BadSetting as error:
+        print(f"clarion: {error}", file=sys.stderr)
+        raise typer.Exit(2) from None
+
+
 def _open(data_dir: Path | None = None, **overrides: object) -> Clarion:
-    clarion = Clarion(load_settings(data_dir=data_dir, **overrides))
+    from clarion.core import Clarion
+
+    clarion = Clarion(_settings(data_dir=data_dir, **overrides))
     clarion.start()
     return clarion
 
@@ -45,7 +61,12 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Listen port (CLARION_PORT).")] = None,
     data_dir: DataDir = None,
     new_key: Annotated[
-        bool, typer.Option("--new-key", help="Create an access key and print how to use it.")
+        bool,
+        typer.Option(
+            "--new-key",
+            help=f"Print how to connect, with an access key named {QUICKSTART_KEY} that is "
+            "created at the first start only.",
+        ),
     ] = False,
 ) -> None:
     """Run the HTTP server until SIGINT or SIGTERM, finishing requests in flight."""
@@ -53,10 +74,17 @@ def serve(
     # this one turns it into a clean exit, so supervisors see status 0 after a requested stop.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     clarion = _open(data_dir, host=host, port=port)
+
+    import uvicorn
+
+    from clarion import logs
+    from clarion.app import build_app
+
     settings = clarion.settings
     logs.configure(settings.log_level)
     if new_key:
-        _print_quickstart(settings, *clarion.keys.create("make-run"))
+        _print_quickstart(clarion)
+    _warn_of_loopback_tracking(clarion)
     config = uvicorn.Config(
         build_app(clarion),
         host=settings.host,
@@ -68,18 +96,52 @@ def serve(
     uvicorn.Server(config).run()
 
 
-def _print_quickstart(settings: Settings, access_key_id: str, secret: str) -> None:
+def _print_quickstart(clarion: Clarion) -> None:
+    """What ``make run`` shows: where requests go, the key to sign them with, and what the URL
+    is for. The key is made at the first start only, so restarts do not pile keys up."""
+    settings = clarion.settings
     url = f"http://{settings.host}:{settings.port}"
     print(f"Clarion {url}  (data in {settings.data_dir.resolve()})")
-    print(f"New access key: {access_key_id}  secret: {secret}")
-    print("Try it with boto3:")
-    print("  import boto3")
+    made = clarion.keys.active_named(QUICKSTART_KEY)
+    if made:
+        print(
+            f"Access key: {made[-1].access_key_id}  (its secret was printed at the first start; "
+            f"make another with: {_command()} keys create)"
+        )
+    else:
+        access_key_id, secret = clarion.keys.create(QUICKSTART_KEY)
+        print(f"New access key: {access_key_id}  secret: {secret}")
+        print("Try it with boto3:")
+        print("  import boto3")
+        print(
+            f'  pinpoint = boto3.client("pinpoint", endpoint_url="{url}", region_name='
+            f'"{settings.region}", aws_access_key_id="{access_key_id}", '
+            f'aws_secret_access_key="{secret}")'
+        )
+        print('  print(pinpoint.create_app(CreateApplicationRequest={"Name": "demo"}))')
     print(
-        f'  pinpoint = boto3.client("pinpoint", endpoint_url="{url}", region_name='
-        f'"{settings.region}", aws_access_key_id="{access_key_id}", '
-        f'aws_secret_access_key="{secret}")'
+        "The URL is the Pinpoint API endpoint for AWS SDKs, which sign each request with a key; "
+        'a browser opening it gets 403 "Missing Authentication Token".'
     )
-    print('  print(pinpoint.create_app(CreateApplicationRequest={"Name": "demo"}))', flush=True)
+    print(f"To check the server in a browser, open {url}/healthz", flush=True)
+
+
+def _warn_of_loopback_tracking(clarion: Clarion) -> None:
+    """Tracking links at a loopback address work only on this machine: say so at start, before
+    e-mails with dead links go out."""
+    from clarion.outbound import is_loopback
+
+    if not clarion.settings.public_url or is_loopback(urlsplit(clarion.public_url).hostname or ""):
+        logging.getLogger(__name__).warning(
+            "Open and click tracking links in e-mails will point at %s, which recipients cannot "
+            "reach: set CLARION_PUBLIC_URL to the address they reach this server at",
+            clarion.public_url,
+        )
+
+
+def _command() -> str:
+    """This program as the user ran it (``.venv/bin/clarion`` under make), to paste again."""
+    return sys.argv[0] if Path(sys.argv[0]).name == "clarion" else "clarion"
 
 
 @keys_cli.command("create")
@@ -107,6 +169,9 @@ def keys_list(
     data_dir: DataDir = None,
 ) -> None:
     """List access keys (never their secrets)."""
+    from rich.console import Console
+    from rich.table import Table
+
     clarion = _open(data_dir)
     records = clarion.keys.all()
     clarion.close()
@@ -204,6 +269,10 @@ def export_file(
     data_dir: DataDir = None,
 ) -> None:
     """Export endpoints as newline-delimited JSON, Pinpoint's export format."""
+    import gzip
+
+    from clarion.jobs.runs import export_lines
+
     clarion = _open(data_dir)
     try:
         if not clarion.apps.repo.exists(app):
@@ -243,6 +312,14 @@ def _row_count(file: Path) -> int | None:
 
 @contextlib.contextmanager
 def _progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -5,19 +5,44 @@ Every setting is listed in docs/configuration.md; a test keeps the two in step.
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import tomllib
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
 from pydantic_settings import (
     BaseSettings,
+    EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from clarion.outbound import IPNetwork, parse_networks
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+class BadSetting(ValueError):
+    """A setting Clarion cannot run with, told in one line: where it was set, what it got and
+    what it expects, so the operator needs no traceback to fix it."""
+
+
+class _EnvSource(EnvSettingsSource):
+    """Hands list settings over as written, so their validator reads the PATH form
+    (``/a:/b``) as well as JSON and reports a bad value like any other."""
+
+    def decode_complex_value(self, field_name: str, field: FieldInfo, value: Any) -> Any:
+        return value
 
 
 class Settings(BaseSettings):
@@ -40,15 +65,15 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         7 * 1024 * 1024, ge=1024, description="Largest request body accepted (413 above)."
     )
-    log_level: str = Field("info", description="Log level: debug, info, warning or error.")
+    log_level: str = Field("info", description="Log level: " + ", ".join(LOG_LEVELS) + ".")
     aws_endpoint_url: str = Field(
         "", description="AWS endpoint for Kinesis and Firehose event streams; empty means AWS."
     )
     file_roots: list[Path] = Field(
         default_factory=list,
         description="Directories for file:// import sources, export targets and stream "
-        "destinations (JSON list in the environment); each app may use only its own folder "
-        "ROOT/APP_ID/ in each. Empty turns file locations off.",
+        "destinations (in the environment a JSON list or PATH-style /a:/b); each app may use "
+        "only its own folder ROOT/APP_ID/ in each. Empty turns file locations off.",
     )
     outbound_allow: str = Field(
         "",
@@ -113,8 +138,51 @@ class Settings(BaseSettings):
     @classmethod
     def _twelve_digits(cls, value: str) -> str:
         if len(value) != 12 or not value.isdigit():
-            raise ValueError("must be 12 digits")
+            raise ValueError("expected 12 digits")
         return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.lower() not in LOG_LEVELS:
+            raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            backend = make_url(value).get_backend_name() if value else "sqlite"
+        except ArgumentError:
+            backend = ""
+        if backend not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError("expected postgresql://USER@HOST/DB, sqlite:///PATH or empty")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.hostname):
+            raise ValueError(
+                "expected an http:// or https:// URL, e.g. https://clarion.example.com"
+            )
+        return value
+
+    @field_validator("file_roots", mode="before")
+    @classmethod
+    def _path_list(cls, value: object) -> object:
+        """A JSON list, or directories joined by the path separator as in PATH."""
+        if not isinstance(value, str):
+            return value
+        if value.lstrip().startswith("["):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError:
+                raise ValueError(
+                    f"expected a JSON list or directories separated by {os.pathsep!r}"
+                ) from None
+        return [part for part in value.split(os.pathsep) if part]
 
     @field_validator("outbound_allow")
     @classmethod
@@ -145,13 +213,46 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        sources: list[PydanticBaseSettingsSource] = [init_settings, _EnvSource(settings_cls)]
         toml_path = os.environ.get("CLARION_CONFIG_FILE")
         if toml_path:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+            if not Path(toml_path).is_file():
+                raise BadSetting(f"CLARION_CONFIG_FILE is {toml_path!r}; expected a TOML file")
+            try:
+                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+            except tomllib.TOMLDecodeError as error:
+                raise BadSetting(
+                    f"CLARION_CONFIG_FILE {toml_path!r} is not TOML: {error}"
+                ) from None
         return tuple(sources)
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment (and TOML file), with explicit overrides winning."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    """Settings from the environment (and TOML file), with explicit overrides winning.
+
+    Raises BadSetting, naming each bad value, instead of pydantic's many-line report."""
+    explicit = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**explicit)
+    except ValidationError as error:
+        raise BadSetting("; ".join(_describe(e, explicit) for e in error.errors())) from None
+
+
+def _describe(error: ErrorDetails, explicit: Collection[str]) -> str:
+    name = str(error["loc"][0])
+    where = f"CLARION_{name.upper()}"
+    config_file = os.environ.get("CLARION_CONFIG_FILE")
+    if config_file and name not in explicit and where not in os.environ:
+        where = f"{name} in {config_file}"
+    if error["type"] == "extra_forbidden":
+        return f"{where}: no such setting"
+    expected = error["msg"].removeprefix("Value error, ")
+    if expected.startswith("Input should be "):
+        expected = "expected " + expected.removeprefix("Input should be ")
+    return f"{where} is {_shown(error['input'])}; {expected}"
+
+
+def _shown(value: object) -> str:
+    """The value as given, without a password a URL may carry: the message may be logged."""
+    shown = repr(value) if isinstance(value, str) else str(value)
+    return re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", shown)

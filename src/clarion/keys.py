@@ -38,6 +38,11 @@ class Keys:
     def all(self) -> list[KeyRecord]:
         return self.repo.all()
 
+    def active_named(self, name: str) -> list[KeyRecord]:
+        """Keys not revoked that carry the label ``name``, oldest first, so a caller that labels
+        its key (``serve --new-key``) finds it again instead of making another."""
+        return [r for r in self.repo.all() if r.name == name and r.revoked_at is None]
+
     def revoke(self, access_key_id: str) -> None:
         if not self.repo.revoke(access_key_id, iso(self.clock())):
             raise NotFound(f"No active access key {access_key_id}")
