@@ -352,7 +352,7 @@ def put_event(core: Clarion, app_id: str, endpoint_id: str, event_id: str, event
             },
         }
     }
-    core.events.put(app_id, batch, "req", 100)
+    core.events.put(app_id, batch, "req", 100, core.engine)
 
 
 def test_an_event_triggers_one_message_per_matching_event(

@@ -197,7 +197,7 @@ def sent(db: Database) -> tuple[str, list[Sent]]:
     batches = history(20261128)
     for app, these in [(f"other-{app_id}", history(5)), (app_id, batches), (app_id, batches[:6])]:
         for n, batch in enumerate(these):
-            result = events.put(app, request(batch, f"{app}-{n}"), f"r{n}", 1000)
+            result = events.put(app, request(batch, f"{app}-{n}"), f"r{n}", 1000, None)
             for item in result["Results"].values():
                 assert {r["StatusCode"] for r in item["EventsItemResponse"].values()} == {202}
     return app_id, [e for batch in batches for e in batch]

@@ -206,7 +206,7 @@ def events(db: Database) -> Events:
 
 def put_all(events: Events, app_id: str, batches: list[list[Sent]]) -> None:
     for n, batch in enumerate(batches):
-        result = events.put(app_id, request(batch, f"{app_id}-{n}"), f"r{n}", 1000)
+        result = events.put(app_id, request(batch, f"{app_id}-{n}"), f"r{n}", 1000, None)
         for item in result["Results"].values():
             assert {r["StatusCode"] for r in item["EventsItemResponse"].values()} == {202}
 

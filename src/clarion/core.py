@@ -163,7 +163,6 @@ class Clarion:
             self.retries.wake,
             policy,
         )
-        self.events.triggers = self.engine
         self.campaign_loop = Loop("clarion-campaigns", self.engine.step, 0.25, self.engine.stopping)
 
     @property

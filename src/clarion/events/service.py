@@ -49,12 +49,19 @@ class Events:
         self.db = db
         self.endpoints = endpoints
         self.now_ms = now_ms
-        self.triggers: Triggers | None = None
 
     def put(
-        self, app_id: str, batch: Mapping[str, Mapping[str, Any]], request_id: str, size: int
+        self,
+        app_id: str,
+        batch: Mapping[str, Mapping[str, Any]],
+        request_id: str,
+        size: int,
+        triggers: Triggers | None,
     ) -> dict[str, Any]:
-        """Record a PutEvents request; the answer has a result for every endpoint and event."""
+        """Record a PutEvents request; the answer has a result for every endpoint and event.
+        ``triggers`` (the campaign engine) queues what the events trigger in the same
+        transaction; it is passed per call because the engine itself records its delivery
+        events through this service."""
         if size > rules.MAX_REQUEST_BYTES:
             raise PayloadTooLarge(
                 f"A PutEvents request is at most {rules.MAX_REQUEST_BYTES // (1024 * 1024)} MB"
@@ -93,13 +100,11 @@ class Events:
         with self.db.write() as conn:
             self._upsert_endpoints(conn, app_id, batch, results, request_id)
             refused = self.record(conn, app_id, candidates)
-            if self.triggers is not None:
+            if triggers is not None:
                 kept = {id(c) for c in refused}
-                queued = self.triggers.queue(
-                    conn, app_id, [c for c in candidates if id(c) not in kept]
-                )
-        if queued and self.triggers is not None:
-            self.triggers.wake()
+                queued = triggers.queue(conn, app_id, [c for c in candidates if id(c) not in kept])
+        if queued and triggers is not None:
+            triggers.wake()
         for c in refused:
             results[c.endpoint_id]["EventsItemResponse"][c.event_id] = _refused(
                 f"The app already has {rules.MAX_EVENT_TYPES_PER_APP} custom event types"
