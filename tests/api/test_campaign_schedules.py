@@ -319,6 +319,34 @@ def test_a_local_time_activity_counts_its_time_zones(h: Harness) -> None:
     assert (activity["TimezonesCompletedCount"], activity["TimezonesTotalCount"]) == (4, 4)
 
 
+def test_an_activity_counts_the_time_zones_of_the_endpoints_it_targets(h: Harness) -> None:
+    """Issue 12, point 7: not only local-time runs. An endpoint without a time zone counts as
+    UTC; an opted-out one is not targeted; the zones of a run that is not local-time complete
+    together, when the run does (here held back by its filter hook at first)."""
+    people = [
+        person(0, "Asia/Tokyo"),
+        person(1, "Asia/Tokyo"),
+        person(2, "Europe/Berlin"),
+        person(3, "UTC"),
+        person(4),
+        person(5, "America/New_York", OptOut="ALL"),
+    ]
+    with HttpPeer(Answer(200, b"{}")) as hook:
+        hook.answers.append(Answer(503, b"{}"))
+        app_id, segment_id = h.new_app(people)
+        campaign_id = h.create_campaign(
+            app_id, once(segment_id, START, Hook={"Mode": "DELIVERY", "WebUrl": hook.url})
+        )
+        h.tick()
+        [waiting] = h.activities(app_id, campaign_id)
+        assert waiting["State"] == "RUNNING"
+        assert (waiting["TimezonesCompletedCount"], waiting["TimezonesTotalCount"]) == (0, 3)
+        h.advance(seconds=6)
+    [activity] = h.activities(app_id, campaign_id)
+    assert (activity["State"], activity["TotalEndpointCount"]) == ("COMPLETED", 5)
+    assert (activity["TimezonesCompletedCount"], activity["TimezonesTotalCount"]) == (3, 3)
+
+
 def test_quiet_time_of_the_app_and_of_a_campaign(h: Harness) -> None:
     """At 12:00 UTC it is 21:00 in Tokyo and noon in London; e2 has no time zone, so it is
     never in quiet time."""

@@ -117,7 +117,7 @@ def import_job(pinpoint: Any, app_id: str, url: str, file_format: str, **extra: 
         ApplicationId=app_id,
         ImportJobRequest={"Format": file_format, "S3Url": url, "RoleArn": ROLE, **extra},
     )["ImportJobResponse"]
-    assert created["JobStatus"] in ("CREATED", "PROCESSING", "COMPLETED")
+    assert created["JobStatus"] in ("CREATED", "PROCESSING", "COMPLETED", "FAILED")
     assert created["Type"] == "IMPORT"
     return wait(pinpoint, app_id, created["Id"])
 
@@ -238,9 +238,10 @@ def test_json_from_an_s3_prefix_reads_every_object_gzip_included(
     assert (job["TotalPieces"], job["TotalProcessed"], job["TotalFailures"]) == (2, 30, 0)
     assert pinpoint.get_endpoint(ApplicationId=app_id, EndpointId="P29")["EndpointResponse"]
 
-    missing = import_job(pinpoint, app_id, "s3://no-such-bucket/x", "JSON")
-    assert missing["JobStatus"] == "FAILED"
-    assert "no-such-bucket" in missing["Failures"][0]
+    empty = import_job(pinpoint, app_id, f"s3://{bucket}/nothing/", "JSON")
+    assert empty["JobStatus"] == "FAILED"
+    assert "holds no objects" in empty["Failures"][0]
+    assert (empty["TotalPieces"], empty["CompletedPieces"], empty["FailedPieces"]) == (1, 0, 1)
 
 
 def test_an_http_source_on_loopback(
@@ -274,7 +275,7 @@ def test_a_bad_file_fails_alone(server: Server, pinpoint: Any, app_id: str, root
     (roots / app_id / "dir" / "3.csv").write_bytes(b"Id,ChannelType,Address\nk3,EMAIL,\xff\n")
     job = import_job(pinpoint, app_id, (roots / app_id / "dir").as_uri(), "CSV")
     assert job["JobStatus"] == "COMPLETED"
-    assert (job["TotalPieces"], job["CompletedPieces"], job["FailedPieces"]) == (3, 3, 2)
+    assert (job["TotalPieces"], job["CompletedPieces"], job["FailedPieces"]) == (3, 1, 2)
     assert any("'Shoe', which is not an endpoint field" in f for f in job["Failures"])
     assert any("not UTF-8" in f for f in job["Failures"])
     assert pinpoint.get_endpoint(ApplicationId=app_id, EndpointId="k1")["EndpointResponse"]
@@ -610,3 +611,121 @@ def test_a_redirect_to_an_address_the_policy_refuses_is_not_followed(
     assert "0.0.0.0" in job["Failures"][0]
     with pytest.raises(pinpoint.exceptions.NotFoundException):
         pinpoint.get_endpoint(ApplicationId=app_id, EndpointId="leaked")
+
+
+# --- issue 12: the pieces of failed jobs, s3:// locations checked at creation ---------------
+
+
+def pieces(job: dict[str, Any]) -> tuple[str, int, int, int]:
+    return job["JobStatus"], job["TotalPieces"], job["CompletedPieces"], job["FailedPieces"]
+
+
+def test_a_failed_piece_counts_as_failed(
+    server: Server, pinpoint: Any, app_id: str, roots: Path
+) -> None:
+    """CompletedPieces are the pieces "processed successfully", FailedPieces the others: an
+    export that cannot write its file, an import whose location is gone before it reads, an
+    import whose only file cannot be read."""
+    write(roots, f"{app_id}/plain.txt", "a file, so nothing can be written under it")
+    created = pinpoint.create_export_job(
+        ApplicationId=app_id,
+        ExportJobRequest={
+            "S3UrlPrefix": (roots / app_id / "plain.txt" / "out").as_uri(),
+            "RoleArn": ROLE,
+        },
+    )["ExportJobResponse"]
+    export = wait(pinpoint, app_id, created["Id"], "export")
+    assert pieces(export) == ("FAILED", 1, 0, 1), export
+    assert "plain.txt" in export["Failures"][0]
+
+    missing = import_job(pinpoint, app_id, (roots / app_id / "missing.csv").as_uri(), "CSV")
+    assert pieces(missing) == ("FAILED", 1, 0, 1), missing
+    assert "does not exist" in missing["Failures"][0]
+
+    (roots / app_id / "latin1.csv").write_bytes(b"Id,ChannelType,Address\nk,EMAIL,\xff\n")
+    unreadable = import_job(pinpoint, app_id, (roots / app_id / "latin1.csv").as_uri(), "CSV")
+    assert pieces(unreadable) == ("FAILED", 1, 0, 1), unreadable
+    assert "not UTF-8" in unreadable["Failures"][0]
+
+
+def test_a_missing_bucket_is_refused_when_the_job_is_created(pinpoint: Any, app_id: str) -> None:
+    with pytest.raises(
+        pinpoint.exceptions.BadRequestException,
+        match=r"ImportJobRequest\.S3Url 's3://no-such-bucket/x': there is no S3 bucket",
+    ):
+        pinpoint.create_import_job(
+            ApplicationId=app_id,
+            ImportJobRequest={"Format": "JSON", "S3Url": "s3://no-such-bucket/x", "RoleArn": ROLE},
+        )
+    with pytest.raises(
+        pinpoint.exceptions.BadRequestException,
+        match=r"ExportJobRequest\.S3UrlPrefix 's3://no-such-bucket/out/': there is no S3 bucket",
+    ):
+        pinpoint.create_export_job(
+            ApplicationId=app_id,
+            ExportJobRequest={"S3UrlPrefix": "s3://no-such-bucket/out/", "RoleArn": ROLE},
+        )
+    assert pinpoint.get_import_jobs(ApplicationId=app_id)["ImportJobsResponse"]["Item"] == []
+    assert pinpoint.get_export_jobs(ApplicationId=app_id)["ExportJobsResponse"]["Item"] == []
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def keyless(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, s3_url: str
+) -> Iterator[Server]:
+    """A server botocore finds no AWS credentials for: none in its environment, no shared
+    files, no instance metadata."""
+    stack = contextlib.ExitStack()
+    database_url = (
+        stack.enter_context(new_postgres_database()) if request.param == "postgresql" else None
+    )
+    data = tmp_path_factory.mktemp(f"keyless-{request.param}")
+    with pytest.MonkeyPatch.context() as environment:
+        for name in [n for n in os.environ if n.startswith("AWS_")]:
+            environment.delenv(name)
+        running = start_server(
+            data,
+            database_url,
+            CLARION_AWS_ENDPOINT_URL=s3_url,
+            AWS_SHARED_CREDENTIALS_FILE=str(data / "no-credentials"),
+            AWS_CONFIG_FILE=str(data / "no-config"),
+            AWS_EC2_METADATA_DISABLED="true",
+        )
+    try:
+        yield running
+    finally:
+        if running.process.poll() is None:
+            running.stop()
+        stack.close()
+
+
+def test_s3_without_aws_credentials_is_refused_when_the_job_is_created(
+    keyless: Server, s3: Any
+) -> None:
+    """Not a job that fails later with "Unable to locate credentials": a 400 that says how to
+    give the server credentials, though the bucket is there."""
+    pinpoint = keyless.client()
+    app_id = pinpoint.create_app(CreateApplicationRequest={"Name": "keyless"})[
+        "ApplicationResponse"
+    ]["Id"]
+    bucket = f"keyless-{app_id[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    for create, member, request in [
+        (
+            pinpoint.create_import_job,
+            "ImportJobRequest.S3Url",
+            {"ImportJobRequest": {"Format": "CSV", "S3Url": f"s3://{bucket}/in/", "RoleArn": ROLE}},
+        ),
+        (
+            pinpoint.create_export_job,
+            "ExportJobRequest.S3UrlPrefix",
+            {"ExportJobRequest": {"S3UrlPrefix": f"s3://{bucket}/out/", "RoleArn": ROLE}},
+        ),
+    ]:
+        with pytest.raises(pinpoint.exceptions.BadRequestException) as refused:
+            create(ApplicationId=app_id, **request)
+        message = str(refused.value)
+        assert f"{member} 's3://{bucket}/" in message
+        assert "no AWS credentials are configured" in message
+        assert "AWS_ACCESS_KEY_ID" in message and "role" in message
+    assert pinpoint.get_export_jobs(ApplicationId=app_id)["ExportJobsResponse"]["Item"] == []

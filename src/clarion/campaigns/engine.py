@@ -30,6 +30,7 @@ from clarion.campaigns.quiet import effective_quiet_time, in_quiet_time
 from clarion.campaigns.schedule import (
     START_TIME_SLACK,
     Schedule,
+    endpoint_zone,
     local_send_time,
     parse_schedule,
     run_times,
@@ -408,9 +409,12 @@ class _Pass:
         self.metrics = dict(run.metrics)
         self.position = dict(run.position)
         self.zones: set[str] = set(self.position.get("zones", []))
-        """The members' time zones seen by a local-time run ("" for none), and those whose
-        wave has come: Pinpoint's TimezonesTotalCount and TimezonesCompletedCount."""
-        self.zones_due: set[str] = set(self.position.get("zones_due", []))
+        """The time zones (``zone_of``) of the endpoints the run targets: TimezonesTotalCount."""
+        self.zones_waiting: set[str] = set(self.position.get("zones_waiting", []))
+        """Zones with an endpoint whose wave has not come yet, in this pass of a local-time run."""
+        self.zones_completed: int = self.position.get("zones_completed", 0)
+        """TimezonesCompletedCount: set when a pass ends, so a zone counts once all its
+        endpoints were handed to the sending loop."""
         self.started = time.monotonic()
         self.sent = 0
 
@@ -449,6 +453,8 @@ class _Pass:
             return
         if next_wave is not None:
             # A local-time run: come back when the next time zone reaches the run's time.
+            self.zones_completed = len(self.zones - self.zones_waiting)
+            self.zones_waiting = set()
             self.position = {"after": -1}
             self._save(after=-1, next_wave=None, lease_until_ms=next_wave)
             return
@@ -507,15 +513,14 @@ class _Pass:
             if document.get("OptOut") == "ALL" or document.get("EndpointStatus") == "INACTIVE":
                 continue
             timezone = (document.get("Demographic") or {}).get("Timezone")
+            zone = zone_of(timezone)
+            self.zones.add(zone)
             if self.schedule.is_local_time:
                 due = local_send_time(
                     self.schedule.wall_clock(self.scheduled), timezone, self.schedule.zone
                 )
-                zone = timezone or ""
-                self.zones.add(zone)
-                if due <= now:
-                    self.zones_due.add(zone)
                 if due > now:
+                    self.zones_waiting.add(zone)
                     due_ms = int(due.timestamp() * 1000)
                     later = due_ms if later is None else min(later, due_ms)
                     continue
@@ -728,6 +733,8 @@ class _Pass:
         self.engine.runs.update(None, self.run, **self._progress(), lease_until_ms=lease)
 
     def _finish(self, result: str) -> None:
+        if result == "SUCCESS":
+            self.zones_completed = len(self.zones)
         self.engine.runs.update(
             None,
             self.run,
@@ -740,16 +747,27 @@ class _Pass:
         self.engine.finished(self.run)
 
     def _progress(self) -> dict[str, Any]:
-        if self.zones:
-            self.position |= {"zones": sorted(self.zones), "zones_due": sorted(self.zones_due)}
+        self.position |= {
+            "zones": sorted(self.zones),
+            "zones_waiting": sorted(self.zones_waiting),
+            "zones_completed": self.zones_completed,
+        }
         return {
             "position": self.position,
             "metrics": self.metrics,
             "total_endpoint_count": int(self.metrics.get("TotalEndpointCount", 0)),
             "successful_endpoint_count": int(self.metrics.get("SuccessfulEndpointCount", 0)),
             "timezones_total_count": len(self.zones),
-            "timezones_completed_count": len(self.zones_due),
+            "timezones_completed_count": self.zones_completed,
         }
+
+
+def zone_of(timezone: Any) -> str:
+    """The time zone an endpoint counts in for TimezonesTotalCount: its Demographic.Timezone
+    when the tz database knows it, else UTC. Endpoints without a valid zone thus count as the
+    one zone UTC, even in a local-time run that sends to them in the schedule's zone."""
+    zone = endpoint_zone(timezone) if isinstance(timezone, str) else None
+    return zone.key if zone is not None else "UTC"
 
 
 def _triggered(campaign: LiveCampaign) -> bool:

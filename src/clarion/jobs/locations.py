@@ -1,8 +1,9 @@
 """Where import jobs read and export jobs write: S3, the web, and local directories.
 
-A location is checked twice: its form when the job is created (BadRequest names what is
-wrong), and again when the job runs (LocationError fails the job), because what a URL points
-at can change in between. ``file://`` follows the file-roots rule (``clarion.file_roots``: only
+A location is checked twice: when the job is created (BadRequest names what is wrong: its
+form, and for ``s3://`` that botocore finds AWS credentials and the bucket answers), and again
+when the job runs (LocationError fails the job), because what a URL points at can change in
+between. ``file://`` follows the file-roots rule (``clarion.file_roots``: only
 the app's own folder under each CLARION_FILE_ROOTS directory); web sources follow the
 outbound-address policy (``clarion.outbound``), on every connection and redirect.
 AWS credentials come from botocore's usual chain; the RoleArn of a job is stored, not assumed.
@@ -22,7 +23,8 @@ from urllib.parse import SplitResult, unquote, urlsplit
 
 import httpx
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.session import get_session
 
 from clarion.errors import BadRequest
@@ -71,14 +73,52 @@ class Locations:
     # --- checks at creation -------------------------------------------------------------
 
     def check_source(self, url: str, member: str, app_id: str) -> None:
-        self._parsed(url, member, ("s3", "https", "http", "file"), app_id)
+        parsed = self._parsed(url, member, ("s3", "https", "http", "file"), app_id)
+        if parsed.scheme == "s3":
+            self._check_s3(parsed, member)
 
     def check_sink(self, url: str, member: str, app_id: str) -> None:
         parsed = self._parsed(url, member, ("s3", "file"), app_id)
-        if parsed.scheme == "file":
+        if parsed.scheme == "s3":
+            self._check_s3(parsed, member)
+        elif parsed.scheme == "file":
             path = self.file_roots.local_path(parsed, member, app_id)
             if path.exists() and not path.is_dir():
                 raise BadRequest(f"{member} {url!r} names a file; exports write into a directory")
+
+    def _check_s3(self, url: SplitResult, member: str) -> None:
+        """That the job could reach the bucket now: credentials, then one ListObjectsV2 of the
+        location's prefix with short timeouts. Listing needs only the permission an import
+        needs anyway (s3:ListBucket, which a policy may limit to the prefix), where HeadBucket
+        would need it on the whole bucket; and unlike HEAD, its errors say which they are."""
+        bucket, prefix = url.netloc, unquote(url.path).removeprefix("/")
+        where = f"{member} {url.geturl()!r}"
+        if get_session().get_credentials() is None:
+            raise BadRequest(
+                f"{where}: no AWS credentials are configured for s3:// locations; give the "
+                "server AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE and a shared "
+                "credentials or config file) in its environment, or run it with an instance or "
+                "task role"
+            )
+        try:
+            self._s3(checking=True).list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1)
+        except ClientError as error:
+            found = error.response.get("Error", {})
+            code = found.get("Code") or ""
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            said = f"{code}: {found.get('Message') or 'no message'}"
+            if code == "NoSuchBucket" or status == 404:
+                raise BadRequest(f"{where}: there is no S3 bucket {bucket!r} ({said})") from None
+            if status == 403:
+                raise BadRequest(
+                    f"{where}: S3 refuses the server's AWS credentials access to bucket "
+                    f"{bucket!r} ({said})"
+                ) from None
+            raise BadRequest(f"{where}: S3 answered {said}") from None
+        except (BotoConnectionError, HTTPClientError) as error:
+            raise BadRequest(f"{where}: S3 cannot be reached: {error}") from None
+        except BotoCoreError as error:
+            raise BadRequest(f"{where}: {error}") from None
 
     # --- reading ------------------------------------------------------------------------
 
@@ -191,15 +231,17 @@ class Locations:
             self.file_roots.local_path(parsed, member, app_id)
         return parsed
 
-    def _s3(self) -> Any:
+    def _s3(self, *, checking: bool = False) -> Any:
+        """A client for jobs, or with short timeouts and no retry for the checks a request
+        waits on."""
         return get_session().create_client(
             "s3",
             region_name=self.region,
             endpoint_url=self.aws_endpoint_url or None,
             config=Config(
-                connect_timeout=10,
-                read_timeout=60,
-                retries={"max_attempts": 5, "mode": "standard"},
+                connect_timeout=3 if checking else 10,
+                read_timeout=5 if checking else 60,
+                retries={"max_attempts": 1 if checking else 5, "mode": "standard"},
                 s3={"addressing_style": "path"} if self.aws_endpoint_url else {},
             ),
         )

@@ -70,6 +70,13 @@ class _Tally:
         if len(self.failures) < LISTED_FAILURES:
             self.failures.append(message)
 
+    def piece_failed(self) -> None:
+        """The piece being worked on failed: it counts in FailedPieces, not CompletedPieces
+        (Pinpoint's "processed successfully"). A job that fails before it knows its pieces
+        (an unreadable location) counts that location as its one piece."""
+        self.failed_pieces += 1
+        self.total_pieces = max(self.total_pieces, self.completed_pieces + self.failed_pieces)
+
     def values(self) -> dict[str, Any]:
         return {
             "total_pieces": self.total_pieces,
@@ -116,12 +123,9 @@ class Runs:
         except Stopped:
             self._save(job, tally, lease_until_ms=0)
             return
-        except LocationError as error:
-            tally.failures.append(str(error))
-            self._save(job, tally, status="FAILED", completion_date=self.now())
-            return
-        except ClarionError as error:
-            tally.failures.append(error.message)
+        except (LocationError, ClarionError) as error:
+            tally.piece_failed()
+            tally.failures.append(error.message if isinstance(error, ClarionError) else str(error))
             self._save(job, tally, status="FAILED", completion_date=self.now())
             return
         failed = tally.total_pieces > 0 and tally.failed_pieces == tally.total_pieces
@@ -155,9 +159,10 @@ class Runs:
                         if self.stopping.is_set():
                             raise Stopped
             except (formats.PieceError, LocationError) as error:
-                tally.failed_pieces += 1
+                tally.piece_failed()
                 tally.failures.append(f"{source.url}: {error}")
-            tally.completed_pieces += 1
+            else:
+                tally.completed_pieces += 1
             tally.position = {"piece": index + 1, "row": 0}
             done_rows = 0
             self._save(job, tally)

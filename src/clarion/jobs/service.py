@@ -48,12 +48,12 @@ class Jobs:
         self, app_id: str, request: Mapping[str, Any], *, trusted: bool = False
     ) -> tuple[dict[str, Any], JobRecord]:
         """Store a new import job. ``trusted`` (the CLI) lifts the file-roots rule and keeps
-        the job for the caller to run, instead of a worker."""
+        the job for the caller to run, instead of a worker. The location is checked after the
+        rest of the request, since for s3:// that means asking S3."""
         check_role_arn(request["RoleArn"], "ImportJobRequest.RoleArn")
-        if not trusted:
-            self.locations.check_source(request["S3Url"], "ImportJobRequest.S3Url", app_id)
         definition = dict(request)
         segment_id = request.get("SegmentId")
+        name: str = request.get("SegmentName") or ""
         if segment_id:
             found = self.segments.repo.latest(app_id, segment_id)
             if found is None:
@@ -63,12 +63,11 @@ class Jobs:
                     f"ImportJobRequest.SegmentId: segment {segment_id} is {found.segment_type}; "
                     "import jobs add endpoints to IMPORT segments only"
                 )
-        elif request.get("DefineSegment"):
-            name = request.get("SegmentName")
-            if not name:
-                raise BadRequest(
-                    "ImportJobRequest.SegmentName is required when DefineSegment is true"
-                )
+        elif request.get("DefineSegment") and not name:
+            raise BadRequest("ImportJobRequest.SegmentName is required when DefineSegment is true")
+        if not trusted:
+            self.locations.check_source(request["S3Url"], "ImportJobRequest.S3Url", app_id)
+        if not segment_id and request.get("DefineSegment"):
             segment_id = self.segments.create_import(
                 app_id,
                 name,
@@ -85,8 +84,8 @@ class Jobs:
         return self.response(record), record
 
     def create_export(self, app_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        """Store a new export job; the location is checked last, as for an import."""
         check_role_arn(request["RoleArn"], "ExportJobRequest.RoleArn")
-        self.locations.check_sink(request["S3UrlPrefix"], "ExportJobRequest.S3UrlPrefix", app_id)
         segment_id = request.get("SegmentId")
         if segment_id:
             version = request.get("SegmentVersion")
@@ -100,6 +99,7 @@ class Jobs:
                 raise BadRequest(f"ExportJobRequest.SegmentId: there is no segment {named}")
         elif request.get("SegmentVersion") is not None:
             raise BadRequest("ExportJobRequest.SegmentVersion needs a SegmentId")
+        self.locations.check_sink(request["S3UrlPrefix"], "ExportJobRequest.S3UrlPrefix", app_id)
         return self.response(self._insert(app_id, "EXPORT", segment_id, dict(request)))
 
     def get(self, app_id: str, job_id: str, job_type: str) -> dict[str, Any]:
