@@ -195,6 +195,29 @@ def test_delete_takes_versions_and_runs_and_leaves_the_rest(
     assert len(repo.runs(app_id, kept, 0, 10)) == 1
 
 
+def test_segments_keep_versions_the_same_way_and_their_type(db: Database, app_id: str) -> None:
+    segments = SegmentRepository(db)
+    segment_id, kept = uuid.uuid4().hex, uuid.uuid4().hex
+    segments.insert(app_id, segment_id, "IMPORT", "2030-01-01T00:00:00.000Z", {"Name": "v1"})
+    segments.insert(app_id, kept, "DIMENSIONAL", "2030-01-01T00:00:00.000Z", {"Name": "k"})
+    assert segments.add_version(app_id, segment_id, "2030-01-02T00:00:00.000Z", {"Name": "v2"})
+    assert segments.add_version(app_id, uuid.uuid4().hex, "2030-01-02T00:00:00.000Z", {}) is None
+    latest = segments.at(app_id, segment_id, None)
+    assert latest is not None
+    assert (latest.version, latest.segment_type, latest.definition) == (2, "IMPORT", {"Name": "v2"})
+    first = segments.at(app_id, segment_id, 1)
+    assert first is not None and first.definition == {"Name": "v1"}
+    assert segments.at(app_id, segment_id, 3) is None
+    assert [(v.segment_id, v.version) for _, v in segments.page(app_id, 0, 10)] == [
+        (segment_id, 2),
+        (kept, 1),
+    ]
+    segments.delete(app_id, segment_id)
+    assert segments.latest(app_id, segment_id) is None
+    assert segments.versions(app_id, segment_id, 0, 10) == []
+    assert segments.latest(app_id, kept) is not None
+
+
 @pytest.fixture
 def campaigns(db: Database, repo: CampaignRepository) -> Campaigns:
     def no_templates(template_type: str, name: str, version: str | None) -> object:
@@ -313,3 +336,22 @@ def test_activities_answer_the_runs_as_pinpoint_shapes_them(
     campaigns.delete(app_id, campaign_id)
     with pytest.raises(NotFound):
         campaigns.activities(app_id, campaign_id, None, None)
+
+
+def test_version_tokens_serve_only_the_listing_that_issued_them(
+    campaigns: Campaigns, app_id: str
+) -> None:
+    campaign_id, other = create(campaigns, app_id), create(campaigns, app_id)
+    campaigns.update(app_id, campaign_id, {"Name": "second"})
+    first = campaigns.versions(app_id, campaign_id, "1", None)
+    assert [v["Version"] for v in first["Item"]] == [1]
+    rest = campaigns.versions(app_id, campaign_id, "1", first["NextToken"])
+    assert [v["Version"] for v in rest["Item"]] == [2] and "NextToken" not in rest
+    with pytest.raises(BadRequest):
+        campaigns.versions(app_id, other, "1", first["NextToken"])
+    with pytest.raises(BadRequest):
+        campaigns.page(app_id, "1", first["NextToken"])
+    with pytest.raises(NotFound):
+        campaigns.versions(app_id, uuid.uuid4().hex, None, None)
+    listed = campaigns.page(app_id, "1", campaigns.page(app_id, "1", None)["NextToken"])
+    assert [c["Id"] for c in listed["Item"]] == [other]

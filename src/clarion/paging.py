@@ -6,12 +6,20 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from clarion.errors import BadRequest
 from clarion.numbers import INT32_MAX, INT64_MAX, MAX_VERSION, integer, whole_number
+from clarion.store.versioned import VersionedRepository
+
+
+class _Numbered(Protocol):
+    @property
+    def version(self) -> int: ...
+
 
 T = TypeVar("T")
+N = TypeVar("N", bound=_Numbered)
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -67,3 +75,43 @@ def page(
     if len(rows) > limit:
         result["NextToken"] = encode_token(listing, position(rows[limit - 1]))
     return result
+
+
+class VersionListings(Generic[N]):
+    """The two listings of resources kept in versions (campaigns, segments): the app's
+    resources in creation order, each at its latest version, and one resource's versions,
+    oldest first, its tokens tied to that resource."""
+
+    def __init__(
+        self,
+        listing: str,
+        versions_listing: str,
+        repo: VersionedRepository[N],
+        item: Callable[[str, N], dict[str, Any]],
+    ) -> None:
+        self._listing = listing
+        self._versions_listing = versions_listing
+        self._repo = repo
+        self._item = item
+
+    def latest(self, app_id: str, size: str | None, token: str | None) -> dict[str, Any]:
+        return page(
+            self._listing,
+            size,
+            token,
+            lambda after, limit: self._repo.page(app_id, after, limit),
+            lambda row: row[0],
+            lambda row: self._item(app_id, row[1]),
+        )
+
+    def versions(
+        self, app_id: str, owner_id: str, size: str | None, token: str | None
+    ) -> dict[str, Any]:
+        return page(
+            f"{self._versions_listing}:{owner_id}",
+            size,
+            token,
+            lambda after, limit: self._repo.versions(app_id, owner_id, after, limit),
+            lambda found: found.version,
+            lambda found: self._item(app_id, found),
+        )

@@ -130,6 +130,9 @@ class Campaigns:
         policy: OutboundPolicy,
     ) -> None:
         self.repo = repo
+        self._listings = paging.VersionListings(
+            "campaigns", "campaign-versions", repo, self._response
+        )
         self.segments = segments
         self.tags = tags
         self.arns = arns
@@ -170,34 +173,16 @@ class Campaigns:
 
     def version(self, app_id: str, campaign_id: str, version: str) -> dict[str, Any]:
         number = version_number(version, "Version")
-        found = self.repo.version(app_id, campaign_id, number)
-        if found is None:
-            self._latest(app_id, campaign_id)
-            raise NotFound(f"Campaign {campaign_id} has no version {number}")
-        return self._response(app_id, found)
+        return self._response(app_id, self.definition(app_id, campaign_id, number))
 
     def page(self, app_id: str, size: str | None, token: str | None) -> dict[str, Any]:
-        return paging.page(
-            "campaigns",
-            size,
-            token,
-            lambda after, limit: self.repo.page(app_id, after, limit),
-            lambda row: row[0],
-            lambda row: self._response(app_id, row[1]),
-        )
+        return self._listings.latest(app_id, size, token)
 
     def versions(
         self, app_id: str, campaign_id: str, size: str | None, token: str | None
     ) -> dict[str, Any]:
         self._latest(app_id, campaign_id)
-        return paging.page(
-            f"campaign-versions:{campaign_id}",
-            size,
-            token,
-            lambda after, limit: self.repo.versions(app_id, campaign_id, after, limit),
-            lambda version: version.version,
-            lambda version: self._response(app_id, version),
-        )
+        return self._listings.versions(app_id, campaign_id, size, token)
 
     def activities(
         self, app_id: str, campaign_id: str, size: str | None, token: str | None
@@ -226,13 +211,9 @@ class Campaigns:
     def definition(
         self, app_id: str, campaign_id: str, version: int | None = None
     ) -> CampaignVersion:
-        """For the scheduler: the campaign's definition at ``version`` (its latest when None),
-        with the version's number and the campaign's state now."""
-        found = (
-            self.repo.latest(app_id, campaign_id)
-            if version is None
-            else self.repo.version(app_id, campaign_id, version)
-        )
+        """The campaign's definition at ``version`` (its latest when None), with the version's
+        number and the campaign's state now: for GetCampaignVersion and the scheduler."""
+        found = self.repo.at(app_id, campaign_id, version)
         if found is None:
             self._latest(app_id, campaign_id)
             raise NotFound(f"Campaign {campaign_id} has no version {version}")

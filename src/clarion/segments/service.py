@@ -36,6 +36,9 @@ class Segments:
         now_ms: Callable[[], int],
     ) -> None:
         self.repo = repo
+        self._listings = paging.VersionListings(
+            "segments", "segment-versions", repo, self._response
+        )
         self.tags = tags
         self.arns = arns
         self.now = now
@@ -86,27 +89,13 @@ class Segments:
         return self._response(app_id, found)
 
     def page(self, app_id: str, size: str | None, token: str | None) -> dict[str, Any]:
-        return paging.page(
-            "segments",
-            size,
-            token,
-            lambda after, limit: self.repo.page(app_id, after, limit),
-            lambda row: row[0],
-            lambda row: self._response(app_id, row[1]),
-        )
+        return self._listings.latest(app_id, size, token)
 
     def versions(
         self, app_id: str, segment_id: str, size: str | None, token: str | None
     ) -> dict[str, Any]:
         self._latest(app_id, segment_id)
-        return paging.page(
-            f"segment-versions:{segment_id}",
-            size,
-            token,
-            lambda after, limit: self.repo.versions(app_id, segment_id, after, limit),
-            lambda version: version.version,
-            lambda version: self._response(app_id, version),
-        )
+        return self._listings.versions(app_id, segment_id, size, token)
 
     def delete(self, app_id: str, segment_id: str) -> dict[str, Any]:
         response = self.get(app_id, segment_id)
@@ -145,11 +134,7 @@ class Segments:
     def _definition_of(
         self, app_id: str, segment_id: str, version: int | None
     ) -> dict[str, Any] | None:
-        found = (
-            self.repo.latest(app_id, segment_id)
-            if version is None
-            else self.repo.version(app_id, segment_id, version)
-        )
+        found = self.repo.at(app_id, segment_id, version)
         return found.definition if found else None
 
     def _latest(self, app_id: str, segment_id: str) -> SegmentVersion:
@@ -185,12 +170,7 @@ class Segments:
                 if source["Id"] == segment_id:
                     raise BadRequest(f"{path}: a segment cannot be built from itself")
                 version = source.get("Version")
-                found = (
-                    self.repo.latest(app_id, source["Id"])
-                    if version is None
-                    else self.repo.version(app_id, source["Id"], version)
-                )
-                if found is None:
+                if self.repo.at(app_id, source["Id"], version) is None:
                     named = source["Id"] if version is None else f"{source['Id']} version {version}"
                     raise BadRequest(f"{path}: there is no segment {named} in this app")
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from clarion.store.database import Database
 from clarion.store.schema import campaign_runs, campaign_versions, campaigns
+from clarion.store.versioned import VersionedRepository
 
 
 @dataclass(frozen=True)
@@ -51,16 +52,6 @@ _COLUMNS = (
     campaign_versions.c.last_modified_date,
     campaign_versions.c.definition,
 )
-_JOINED = campaigns.join(
-    campaign_versions,
-    (campaign_versions.c.app_id == campaigns.c.app_id)
-    & (campaign_versions.c.campaign_id == campaigns.c.id),
-)
-_LATEST = (
-    sa.select(*_COLUMNS, campaigns.c.seq)
-    .select_from(_JOINED)
-    .where(campaign_versions.c.version == campaigns.c.version)
-)
 
 
 def _version(row: sa.Row[Any]) -> CampaignVersion:
@@ -91,28 +82,14 @@ def _run(row: sa.Row[Any]) -> CampaignRun:
     )
 
 
-class CampaignRepository:
+class CampaignRepository(VersionedRepository[CampaignVersion]):
     def __init__(self, db: Database) -> None:
-        self.db = db
+        super().__init__(db, campaigns, campaign_versions, "campaign_id", _COLUMNS, _version)
 
     def insert(
         self, app_id: str, campaign_id: str, now: str, state: str, definition: Mapping[str, Any]
     ) -> None:
-        with self.db.write() as conn:
-            conn.execute(
-                campaigns.insert().values(
-                    app_id=app_id, id=campaign_id, creation_date=now, version=1, state=state
-                )
-            )
-            conn.execute(
-                campaign_versions.insert().values(
-                    app_id=app_id,
-                    campaign_id=campaign_id,
-                    version=1,
-                    last_modified_date=now,
-                    definition=dict(definition),
-                )
-            )
+        self._insert(app_id, campaign_id, now, definition, state=state)
 
     def add_version(
         self,
@@ -125,32 +102,9 @@ class CampaignRepository:
         """Store the next version and the state ``next_state`` makes of the current one, read
         under the row lock so a state the scheduler wrote meanwhile is seen; None when the
         campaign is gone. Whatever ``next_state`` raises leaves everything as it was."""
-        with self.db.write() as conn:
-            query = sa.select(campaigns.c.version, campaigns.c.state).where(
-                campaigns.c.app_id == app_id, campaigns.c.id == campaign_id
-            )
-            if conn.dialect.name == "postgresql":
-                query = query.with_for_update()
-            current = conn.execute(query).first()
-            if current is None:
-                return None
-            version: int = current.version + 1
-            state = next_state(current.state)
-            conn.execute(
-                campaign_versions.insert().values(
-                    app_id=app_id,
-                    campaign_id=campaign_id,
-                    version=version,
-                    last_modified_date=now,
-                    definition=dict(definition),
-                )
-            )
-            conn.execute(
-                campaigns.update()
-                .where(campaigns.c.app_id == app_id, campaigns.c.id == campaign_id)
-                .values(version=version, state=state)
-            )
-        return version
+        return self._add_version(
+            app_id, campaign_id, now, definition, lambda head: {"state": next_state(head.state)}
+        )
 
     def set_state(
         self, app_id: str, campaign_id: str, state: str, only_from: Collection[str] | None
@@ -163,53 +117,6 @@ class CampaignRepository:
         with self.db.write() as conn:
             changed = conn.execute(campaigns.update().where(*where).values(state=state))
         return changed.rowcount > 0
-
-    def latest(self, app_id: str, campaign_id: str) -> CampaignVersion | None:
-        query = _LATEST.where(campaigns.c.app_id == app_id, campaigns.c.id == campaign_id)
-        with self.db.read() as conn:
-            row = conn.execute(query).first()
-        return _version(row) if row else None
-
-    def version(self, app_id: str, campaign_id: str, version: int) -> CampaignVersion | None:
-        query = (
-            sa.select(*_COLUMNS)
-            .select_from(_JOINED)
-            .where(
-                campaigns.c.app_id == app_id,
-                campaigns.c.id == campaign_id,
-                campaign_versions.c.version == version,
-            )
-        )
-        with self.db.read() as conn:
-            row = conn.execute(query).first()
-        return _version(row) if row else None
-
-    def page(self, app_id: str, after_seq: int, limit: int) -> list[tuple[int, CampaignVersion]]:
-        """Latest versions in creation order after ``after_seq``."""
-        query = (
-            _LATEST.where(campaigns.c.app_id == app_id, campaigns.c.seq > after_seq)
-            .order_by(campaigns.c.seq)
-            .limit(limit)
-        )
-        with self.db.read() as conn:
-            return [(row.seq, _version(row)) for row in conn.execute(query)]
-
-    def versions(
-        self, app_id: str, campaign_id: str, after_version: int, limit: int
-    ) -> list[CampaignVersion]:
-        query = (
-            sa.select(*_COLUMNS)
-            .select_from(_JOINED)
-            .where(
-                campaigns.c.app_id == app_id,
-                campaigns.c.id == campaign_id,
-                campaign_versions.c.version > after_version,
-            )
-            .order_by(campaign_versions.c.version)
-            .limit(limit)
-        )
-        with self.db.read() as conn:
-            return [_version(row) for row in conn.execute(query)]
 
     def runs(
         self, app_id: str, campaign_id: str, after_seq: int, limit: int
@@ -236,14 +143,4 @@ class CampaignRepository:
                     campaign_runs.c.app_id == app_id, campaign_runs.c.campaign_id == campaign_id
                 )
             )
-            conn.execute(
-                campaign_versions.delete().where(
-                    campaign_versions.c.app_id == app_id,
-                    campaign_versions.c.campaign_id == campaign_id,
-                )
-            )
-            conn.execute(
-                campaigns.delete().where(
-                    campaigns.c.app_id == app_id, campaigns.c.id == campaign_id
-                )
-            )
+            self._delete(conn, app_id, campaign_id)

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from clarion.store.database import Database
 from clarion.store.schema import endpoints, segment_members, segment_versions, segments
+from clarion.store.versioned import VersionedRepository
 
 ENDPOINT, USER = "E", "U"
 """Kinds of segment_members rows: an endpoint by lower-cased id, or a user by id."""
@@ -35,16 +36,6 @@ _COLUMNS = (
     segment_versions.c.last_modified_date,
     segment_versions.c.definition,
 )
-_JOINED = segments.join(
-    segment_versions,
-    (segment_versions.c.app_id == segments.c.app_id)
-    & (segment_versions.c.segment_id == segments.c.id),
-)
-_LATEST = (
-    sa.select(*_COLUMNS, segments.c.seq)
-    .select_from(_JOINED)
-    .where(segment_versions.c.version == segments.c.version)
-)
 
 
 def _version(row: sa.Row[Any]) -> SegmentVersion:
@@ -58,9 +49,9 @@ def _version(row: sa.Row[Any]) -> SegmentVersion:
     )
 
 
-class SegmentRepository:
+class SegmentRepository(VersionedRepository[SegmentVersion]):
     def __init__(self, db: Database) -> None:
-        self.db = db
+        super().__init__(db, segments, segment_versions, "segment_id", _COLUMNS, _version)
 
     def insert(
         self,
@@ -70,102 +61,13 @@ class SegmentRepository:
         now: str,
         definition: Mapping[str, Any],
     ) -> None:
-        with self.db.write() as conn:
-            conn.execute(
-                segments.insert().values(
-                    app_id=app_id,
-                    id=segment_id,
-                    segment_type=segment_type,
-                    creation_date=now,
-                    version=1,
-                )
-            )
-            conn.execute(
-                segment_versions.insert().values(
-                    app_id=app_id,
-                    segment_id=segment_id,
-                    version=1,
-                    last_modified_date=now,
-                    definition=dict(definition),
-                )
-            )
+        self._insert(app_id, segment_id, now, definition, segment_type=segment_type)
 
     def add_version(
         self, app_id: str, segment_id: str, now: str, definition: Mapping[str, Any]
     ) -> int | None:
         """Store the next version; None when the segment is gone."""
-        with self.db.write() as conn:
-            query = sa.select(segments.c.version).where(
-                segments.c.app_id == app_id, segments.c.id == segment_id
-            )
-            if conn.dialect.name == "postgresql":
-                query = query.with_for_update()
-            current: int | None = conn.execute(query).scalar()
-            if current is None:
-                return None
-            version = current + 1
-            conn.execute(
-                segment_versions.insert().values(
-                    app_id=app_id,
-                    segment_id=segment_id,
-                    version=version,
-                    last_modified_date=now,
-                    definition=dict(definition),
-                )
-            )
-            conn.execute(
-                segments.update()
-                .where(segments.c.app_id == app_id, segments.c.id == segment_id)
-                .values(version=version)
-            )
-        return version
-
-    def latest(self, app_id: str, segment_id: str) -> SegmentVersion | None:
-        query = _LATEST.where(segments.c.app_id == app_id, segments.c.id == segment_id)
-        with self.db.read() as conn:
-            row = conn.execute(query).first()
-        return _version(row) if row else None
-
-    def version(self, app_id: str, segment_id: str, version: int) -> SegmentVersion | None:
-        query = (
-            sa.select(*_COLUMNS)
-            .select_from(_JOINED)
-            .where(
-                segments.c.app_id == app_id,
-                segments.c.id == segment_id,
-                segment_versions.c.version == version,
-            )
-        )
-        with self.db.read() as conn:
-            row = conn.execute(query).first()
-        return _version(row) if row else None
-
-    def page(self, app_id: str, after_seq: int, limit: int) -> list[tuple[int, SegmentVersion]]:
-        """Latest versions in creation order after ``after_seq``."""
-        query = (
-            _LATEST.where(segments.c.app_id == app_id, segments.c.seq > after_seq)
-            .order_by(segments.c.seq)
-            .limit(limit)
-        )
-        with self.db.read() as conn:
-            return [(row.seq, _version(row)) for row in conn.execute(query)]
-
-    def versions(
-        self, app_id: str, segment_id: str, after_version: int, limit: int
-    ) -> list[SegmentVersion]:
-        query = (
-            sa.select(*_COLUMNS)
-            .select_from(_JOINED)
-            .where(
-                segments.c.app_id == app_id,
-                segments.c.id == segment_id,
-                segment_versions.c.version > after_version,
-            )
-            .order_by(segment_versions.c.version)
-            .limit(limit)
-        )
-        with self.db.read() as conn:
-            return [_version(row) for row in conn.execute(query)]
+        return self._add_version(app_id, segment_id, now, definition, lambda head: {})
 
     def estimate(
         self, app_id: str, condition: sa.ColumnElement[bool], sample: int
@@ -233,15 +135,7 @@ class SegmentRepository:
 
     def delete(self, app_id: str, segment_id: str) -> None:
         with self.db.write() as conn:
-            conn.execute(
-                segment_versions.delete().where(
-                    segment_versions.c.app_id == app_id,
-                    segment_versions.c.segment_id == segment_id,
-                )
-            )
-            conn.execute(
-                segments.delete().where(segments.c.app_id == app_id, segments.c.id == segment_id)
-            )
+            self._delete(conn, app_id, segment_id)
 
 
 def add_members(
