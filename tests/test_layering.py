@@ -15,10 +15,6 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 PACKAGE = SRC / "clarion"
 SCHEMA_EXCEPTIONS = {"clarion.segments.dimensions"}
 """The segment compiler turns dimensions into one SQL condition over the schema, by design."""
-NOT_MOVED_YET = {"clarion.campaigns.engine", "clarion.jobs.runs"}
-"""Still to move into one store scan, "segment members in ordinal order from a cursor", that
-campaign runs and exports share (issue 11): listed so the test holds everyone else to the rule
-and fails when either stops needing the schema."""
 STORE_MAY_IMPORT = {"clarion.store", "clarion.errors", "clarion.clock", "clarion.numbers"}
 MAX_LINES = 800
 
@@ -63,8 +59,7 @@ def test_only_the_store_and_the_segment_compiler_use_the_schema() -> None:
         for name, targets in GRAPH.items()
         if "clarion.store.schema" in targets and not name.startswith("clarion.store")
     }
-    assert users <= SCHEMA_EXCEPTIONS | NOT_MOVED_YET, sorted(users - SCHEMA_EXCEPTIONS)
-    assert users >= NOT_MOVED_YET, f"{sorted(NOT_MOVED_YET - users)} moved: drop them here"
+    assert users <= SCHEMA_EXCEPTIONS, sorted(users - SCHEMA_EXCEPTIONS)
 
 
 def test_the_store_imports_nothing_from_the_domain() -> None:

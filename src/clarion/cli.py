@@ -278,12 +278,12 @@ def export_file(
         if not clarion.apps.repo.exists(app):
             raise NotFound(f"App not found: {app}")
         where = clarion.jobs.runs.where(app, segment, version)
-        total = clarion.jobs.runs.count(app, where)
+        total = clarion.endpoint_store.count_members(app, where)
         opener = gzip.open if path.suffix == ".gz" else open
         written = 0
         with _progress(f"Exporting to {path.name}", total) as advance, opener(path, "wb") as out:
             after = -1
-            while batch := clarion.jobs.runs.batch(app, where, after, 10_000):
+            while batch := clarion.endpoint_store.members_after(app, where, after, 10_000):
                 out.writelines(export_lines(app, (stored for _, stored in batch)))
                 after = batch[-1][0]
                 written += len(batch)

@@ -5,6 +5,7 @@ The HTTP layer and the CLI both start from here; nothing here knows about HTTP.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -69,7 +70,8 @@ class Clarion:
         file_roots = FileRoots(settings.file_roots)
         self.tags = Tags(TagRepository(self.db), self.arns, self._resource_exists)
         self.apps = Apps(app_repo, self.tags, self.arns, self.now, policy)
-        self.endpoints = Endpoints(self.db, EndpointRepository(self.db), self.now)
+        self.endpoint_store = EndpointRepository(self.db)
+        self.endpoints = Endpoints(self.db, self.endpoint_store, self.now)
         self.segments = Segments(
             SegmentRepository(self.db), self.tags, self.arns, self.now, self.now_ms
         )
@@ -110,14 +112,17 @@ class Clarion:
             self.db,
             JobRepository(self.db),
             self.endpoints,
+            self.endpoint_store,
             self.segments,
             locations,
             self.now,
             self.now_ms,
         )
-        self.jobs = Jobs(runs.repo, runs, self.segments, locations, self.now, self.now_ms)
-        self.job_worker = Loop("clarion-jobs", self.jobs.work, 2.0, runs.stopping)
-        self.jobs.wake = self.job_worker.wake
+        new_job = threading.Event()
+        self.jobs = Jobs(
+            runs.repo, runs, self.segments, locations, self.now, self.now_ms, new_job.set
+        )
+        self.job_worker = Loop("clarion-jobs", self.jobs.work, 2.0, runs.stopping, new_job)
         deliveries = DeliveryRepository(self.db)
         self.secrets = SecretRepository(self.db)
         self.engagement = Engagement(
@@ -154,6 +159,7 @@ class Clarion:
         self.engine = CampaignEngine(
             self.db,
             RunRepository(self.db),
+            self.endpoint_store,
             self.campaigns,
             self.segments,
             self.messages,

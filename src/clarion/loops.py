@@ -20,6 +20,7 @@ class Loop:
         step: Callable[[], int],
         interval: float,
         stopping: threading.Event | None = None,
+        wakeup: threading.Event | None = None,
     ) -> None:
         self.name = name
         self.step = step
@@ -27,7 +28,8 @@ class Loop:
         self.interval = interval
         self.stopping = stopping or threading.Event()
         """Set by ``stop``; long steps look at it to stop between pieces of work."""
-        self._wake = threading.Event()
+        self._wake = wakeup or threading.Event()
+        """Set by ``wake``, or by whoever was given the same event before the loop existed."""
         self._thread: threading.Thread | None = None
 
     def wake(self) -> None:

@@ -1,12 +1,13 @@
 """Who may receive a message: the one rule set scheduled runs, event triggers and journeys
 apply to every endpoint they would reach.
 
-An endpoint is passed over, with the reason, when it opted out of everything (``OptOut``
-``ALL``) or is ``INACTIVE``; when the campaign's holdout keeps it (``HOLDOUT``) or its bucket
-belongs to another treatment; when the treatment has nothing for its channel; when its own
-time zone is inside the quiet time; or when the campaign's ``Daily``/``Total`` limits are
-used up for it. The checks run in two steps because a local-time run decides *when* between
-them: ``reach`` (who the message is for) and ``now`` (whether it may go at this moment).
+An endpoint is passed over, with the reason, when the campaign's holdout keeps it
+(``HOLDOUT``, which the campaign's metrics count) or its bucket belongs to another treatment;
+when the treatment has nothing for its channel; when it opted out of everything (``OptOut``
+``ALL``) or is ``INACTIVE``; when its own time zone is inside the quiet time; or when the
+campaign's ``Daily``/``Total`` limits are used up for it. The checks run in two steps because
+a local-time run decides *when* between them: ``reach`` (who the message is for) and ``now``
+(whether it may go at this moment).
 """
 
 from __future__ import annotations
@@ -57,10 +58,6 @@ class Eligibility:
     def reach(self, document: Mapping[str, Any], key: str, treatment: int | None) -> Reach:
         """Whether the message is for this endpoint: of ``treatment`` when one is named (a
         scheduled run sends one treatment), else of whichever its bucket is."""
-        if document.get("OptOut") == "ALL":
-            return Reach(None, Skip.OPT_OUT)
-        if document.get("EndpointStatus") == "INACTIVE":
-            return Reach(None, Skip.INACTIVE)
         share = assign(
             document.get("Id", key), self.campaign_id, self.holdout_percent, self.sizes
         ).treatment
@@ -70,6 +67,10 @@ class Eligibility:
             return Reach(share, Skip.OTHER_TREATMENT)
         if not self.has_message(share, document.get("ChannelType") or ""):
             return Reach(share, Skip.NO_MESSAGE)
+        if document.get("OptOut") == "ALL":
+            return Reach(share, Skip.OPT_OUT)
+        if document.get("EndpointStatus") == "INACTIVE":
+            return Reach(share, Skip.INACTIVE)
         return Reach(share, None)
 
     def now(

@@ -22,11 +22,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import sqlalchemy as sa
 
 from clarion.campaigns import limits as campaign_limits
+from clarion.campaigns.eligibility import Eligibility, Skip
 from clarion.campaigns.messages import direct_configuration, targets
-from clarion.campaigns.quiet import effective_quiet_time, in_quiet_time
+from clarion.campaigns.quiet import effective_quiet_time
 from clarion.campaigns.schedule import (
     START_TIME_SLACK,
     Schedule,
@@ -36,7 +36,7 @@ from clarion.campaigns.schedule import (
     run_times,
 )
 from clarion.campaigns.service import Campaigns
-from clarion.campaigns.treatments import assign, treatment_sizes
+from clarion.campaigns.treatments import treatment_sizes
 from clarion.clock import iso
 from clarion.errors import ClarionError, NotFound
 from clarion.events.service import Accepted
@@ -47,9 +47,8 @@ from clarion.outbound import OutboundPolicy
 from clarion.segments.service import Segments
 from clarion.store.database import Database
 from clarion.store.deliveries import HOLDOUT, DeliveryRepository
-from clarion.store.endpoints import StoredEndpoint
+from clarion.store.endpoints import EndpointRepository, StoredEndpoint, members_among
 from clarion.store.runs import LIVE, LiveCampaign, Run, RunRepository
-from clarion.store.schema import endpoints
 
 log = logging.getLogger("clarion.campaigns")
 
@@ -88,6 +87,7 @@ class CampaignEngine:
         self,
         db: Database,
         runs: RunRepository,
+        members: EndpointRepository,
         campaigns: Campaigns,
         segments: Segments,
         messages: Messages,
@@ -101,6 +101,8 @@ class CampaignEngine:
         self.http = policy.http_client(timeout=HOOK_TIMEOUT_S)
         """Hooks and custom delivery: addresses users named, so under the outbound policy."""
         self.runs = runs
+        self.members = members
+        """Segment members in ordinal order, the walk of every run."""
         self.campaigns = campaigns
         self.segments = segments
         self.messages = messages
@@ -283,19 +285,14 @@ class CampaignEngine:
         ]
         if not hits:
             return 0
-        where = sa.and_(
-            endpoints.c.app_id == campaign.app_id,
+        members = members_among(
+            conn,
+            campaign.app_id,
             self.segments.condition(
                 campaign.app_id, definition["SegmentId"], definition.get("SegmentVersion")
             ),
-            endpoints.c.endpoint_id.in_({a.endpoint_key for a in hits}),
+            {a.endpoint_key for a in hits},
         )
-        members = {
-            row.endpoint_id: dict(row.document)
-            for row in conn.execute(
-                sa.select(endpoints.c.endpoint_id, endpoints.c.document).where(where)
-            )
-        }
         sizes = treatment_sizes(
             definition.get("HoldoutPercent"),
             [t.get("SizePercent", 0) for t in definition.get("AdditionalTreatments") or []],
@@ -311,26 +308,28 @@ class CampaignEngine:
             if limits.daily is not None or limits.total is not None
             else set()
         )
+        eligibility = Eligibility(
+            campaign.id,
+            definition.get("HoldoutPercent") or 0,
+            sizes,
+            quiet,
+            limits,
+            lambda index, channel: targets(
+                channel,
+                every[index].definition.get("MessageConfiguration") or {},
+                every[index].definition.get("TemplateConfiguration") or {},
+            ),
+        )
         by_treatment: dict[int, list[tuple[Recipient, str, str]]] = {}
         for hit in hits:
             key, source = hit.endpoint_key, f"{campaign.id}/{hit.endpoint_key}/{hit.event_id}"
             document = members.get(hit.endpoint_key)
-            if document is None or document.get("OptOut") == "ALL":
+            if document is None or source in known:
                 continue
-            if document.get("EndpointStatus") == "INACTIVE":
-                continue
-            share = assign(
-                document.get("Id", hit.endpoint_key),
-                campaign.id,
-                definition.get("HoldoutPercent") or 0,
-                sizes,
+            decided = eligibility.decide(
+                document, key, now, sent_in_window=daily.get(key, 0), sent_total=total.get(key, 0)
             )
-            timezone = (document.get("Demographic") or {}).get("Timezone")
-            if share.treatment is None or (quiet and in_quiet_time(now, *quiet, timezone)):
-                continue
-            if source in known or not campaign_limits.endpoint_allowed(
-                limits, sent_in_window=daily.get(key, 0), sent_total=total.get(key, 0)
-            ):
+            if decided.skip is not None or decided.treatment is None:
                 continue
             daily[key], total[key] = daily.get(key, 0) + 1, total.get(key, 0) + 1
             recipient = Recipient(
@@ -339,17 +338,12 @@ class CampaignEngine:
                 {**document, "Id": document.get("Id", hit.endpoint_key)},
                 {},
             )
-            by_treatment.setdefault(share.treatment, []).append((recipient, key, source))
+            by_treatment.setdefault(decided.treatment, []).append((recipient, key, source))
         queued = 0
         for index, items in by_treatment.items():
             treatment = every[index].definition
             configuration = direct_configuration(treatment.get("MessageConfiguration") or {})
             templates = treatment.get("TemplateConfiguration") or {}
-            items = [
-                item
-                for item in items
-                if targets(item[0].channel, treatment.get("MessageConfiguration") or {}, templates)
-            ]
             queued += self.messages.queue_campaign(
                 conn,
                 campaign.app_id,
@@ -395,9 +389,19 @@ class _Pass:
         app = engine.app_settings(run.app_id)
         self.limits = campaign_limits.effective_limits(app.get("Limits"), definition.get("Limits"))
         self.quiet = effective_quiet_time(app, definition.get("Schedule"))
-        self.sizes = treatment_sizes(
-            definition.get("HoldoutPercent"),
-            [t.get("SizePercent", 0) for t in definition.get("AdditionalTreatments") or []],
+        self.eligibility = Eligibility(
+            run.campaign_id,
+            definition.get("HoldoutPercent") or 0,
+            treatment_sizes(
+                definition.get("HoldoutPercent"),
+                [t.get("SizePercent", 0) for t in definition.get("AdditionalTreatments") or []],
+            ),
+            self.quiet,
+            self.limits,
+            lambda _, channel: (
+                channel in self.custom_types
+                or targets(channel, self.message_configuration, self.templates)
+            ),
         )
         self.scheduled = datetime.fromtimestamp(run.scheduled_ms / 1000, UTC)
         self.deadline = campaign_limits.delivery_deadline(self.limits, self.scheduled)
@@ -420,11 +424,8 @@ class _Pass:
 
     def go(self) -> None:
         engine, run = self.engine, self.run
-        where = sa.and_(
-            endpoints.c.app_id == run.app_id,
-            engine.segments.condition(
-                run.app_id, self.definition["SegmentId"], self.definition.get("SegmentVersion")
-            ),
+        where = engine.segments.condition(
+            run.app_id, self.definition["SegmentId"], self.definition.get("SegmentVersion")
         )
         after = self.position.get("after", -1)
         next_wave: int | None = self.position.get("next_wave")
@@ -435,7 +436,7 @@ class _Pass:
             if self._expired():
                 self._finish("EXPIRED")
                 return
-            batch = self._members(where, after)
+            batch = engine.members.members_after(run.app_id, where, after, BATCH)
             if not batch:
                 break
             try:
@@ -460,29 +461,6 @@ class _Pass:
             return
         self._finish("SUCCESS")
 
-    def _members(
-        self, where: sa.ColumnElement[bool], after: int
-    ) -> list[tuple[int, StoredEndpoint]]:
-        query = (
-            sa.select(
-                endpoints.c.ordinal,
-                endpoints.c.endpoint_id,
-                endpoints.c.creation_date,
-                endpoints.c.document,
-            )
-            .where(where, endpoints.c.ordinal > after)
-            .order_by(endpoints.c.ordinal)
-            .limit(BATCH)
-        )
-        with self.engine.db.read() as conn:
-            return [
-                (
-                    row.ordinal,
-                    StoredEndpoint(row.endpoint_id, row.creation_date, dict(row.document)),
-                )
-                for row in conn.execute(query)
-            ]
-
     def _send(self, batch: Sequence[tuple[int, StoredEndpoint]]) -> int | None:
         """Send to the batch's endpoints that are this run's; the earliest later wave (ms) of
         a local-time run, if some endpoints' time has not come yet."""
@@ -490,27 +468,14 @@ class _Pass:
         now = engine.clock()
         later: int | None = None
         skipped: list[tuple[str, str, str]] = []
-        chosen: list[StoredEndpoint] = []
+        reached: list[StoredEndpoint] = []
         for _, stored in batch:
             document = stored.document
-            endpoint_id = document.get("Id", stored.key)
             channel = document.get("ChannelType") or ""
-            share = assign(
-                endpoint_id, run.campaign_id, self.definition.get("HoldoutPercent") or 0, self.sizes
-            )
-            if share.held_out:
-                if run.treatment_id == "0":
-                    skipped.append((stored.key, channel, "HOLDOUT"))
-                continue
-            if share.treatment != int(run.treatment_id):
-                continue
-            if channel not in self.custom_types and not targets(
-                channel,
-                self.message_configuration,
-                self.templates,
-            ):
-                continue
-            if document.get("OptOut") == "ALL" or document.get("EndpointStatus") == "INACTIVE":
+            skip = self.eligibility.reach(document, stored.key, int(run.treatment_id)).skip
+            if skip is Skip.HOLDOUT and run.treatment_id == "0":
+                skipped.append((stored.key, channel, skip.value))
+            if skip is not None:
                 continue
             timezone = (document.get("Demographic") or {}).get("Timezone")
             zone = zone_of(timezone)
@@ -527,11 +492,8 @@ class _Pass:
                 deadline = campaign_limits.delivery_deadline(self.limits, due)
                 if deadline is not None and now > deadline:
                     continue
-            if self.quiet and in_quiet_time(now, *self.quiet, timezone):
-                skipped.append((stored.key, channel, "QUIET_TIME"))
-                continue
-            chosen.append(stored)
-        chosen = self._within_limits(chosen, skipped)
+            reached.append(stored)
+        chosen = self._may_go_now(reached, now, skipped)
         if chosen and self.hook.get("WebUrl"):
             chosen = self._hooked(chosen)
         for part in self._paced(chosen):
@@ -633,28 +595,32 @@ class _Pass:
         except ValueError:
             return None
 
-    def _within_limits(
-        self, chosen: list[StoredEndpoint], skipped: list[tuple[str, str, str]]
+    def _may_go_now(
+        self, reached: list[StoredEndpoint], now: datetime, skipped: list[tuple[str, str, str]]
     ) -> list[StoredEndpoint]:
-        limits = self.limits
-        if limits.daily is None and limits.total is None:
-            return chosen
-        engine, run = self.engine, self.run
-        with engine.db.read() as conn:
-            daily, total = engine.sent_counts(
-                conn, run.app_id, run.campaign_id, limits, [s.key for s in chosen]
-            )
-        allowed = []
-        for stored in chosen:
-            if campaign_limits.endpoint_allowed(
-                limits,
+        """Those of ``reached`` outside their quiet time and within the limits; the others are
+        recorded in ``skipped``."""
+        limits, engine, run = self.limits, self.engine, self.run
+        daily: Mapping[str, int] = {}
+        total: Mapping[str, int] = {}
+        if reached and (limits.daily is not None or limits.total is not None):
+            with engine.db.read() as conn:
+                daily, total = engine.sent_counts(
+                    conn, run.app_id, run.campaign_id, limits, [s.key for s in reached]
+                )
+        chosen = []
+        for stored in reached:
+            skip = self.eligibility.now(
+                stored.document,
+                now,
                 sent_in_window=daily.get(stored.key, 0),
                 sent_total=total.get(stored.key, 0),
-            ):
-                allowed.append(stored)
+            )
+            if skip is None:
+                chosen.append(stored)
             else:
-                skipped.append((stored.key, stored.document.get("ChannelType") or "", "DAILY_CAP"))
-        return allowed
+                skipped.append((stored.key, stored.document.get("ChannelType") or "", skip.value))
+        return chosen
 
     def _paced(self, chosen: list[StoredEndpoint]) -> Iterator[list[StoredEndpoint]]:
         """Keep to MessagesPerSecond: the batch in parts, each when ``send_budget`` allows it,

@@ -25,9 +25,8 @@ from clarion.jobs import formats
 from clarion.jobs.locations import LocationError, Locations
 from clarion.segments.service import Segments
 from clarion.store.database import Database
-from clarion.store.endpoints import EndpointWriter, StoredEndpoint
+from clarion.store.endpoints import EndpointRepository, EndpointWriter, StoredEndpoint
 from clarion.store.jobs import JobRecord, JobRepository
-from clarion.store.schema import endpoints
 from clarion.store.segments import ENDPOINT, USER, add_members
 
 ROWS_PER_COMMIT = 500
@@ -95,6 +94,7 @@ class Runs:
         db: Database,
         repo: JobRepository,
         endpoints: Endpoints,
+        members: EndpointRepository,
         segments: Segments,
         locations: Locations,
         now: Callable[[], str],
@@ -103,6 +103,7 @@ class Runs:
         self.db = db
         self.repo = repo
         self.endpoints = endpoints
+        self.members = members
         self.segments = segments
         self.locations = locations
         self.now = now
@@ -225,11 +226,11 @@ class Runs:
         sink = self.locations.sink(definition["S3UrlPrefix"], job.id, job.app_id)
         if not tally.total_pieces:
             tally.total_pieces = max(
-                1, math.ceil(self.count(job.app_id, where) / ENDPOINTS_PER_FILE)
+                1, math.ceil(self.members.count_members(job.app_id, where) / ENDPOINTS_PER_FILE)
             )
         part, after = tally.position.get("part", 0), tally.position.get("after", -1)
         while True:
-            batch = self.batch(job.app_id, where, after, ENDPOINTS_PER_FILE)
+            batch = self.members.members_after(job.app_id, where, after, ENDPOINTS_PER_FILE)
             if not batch and part:
                 return
             part += 1
@@ -254,41 +255,7 @@ class Runs:
         self, app_id: str, segment_id: str | None, version: int | None
     ) -> sa.ColumnElement[bool]:
         """All of the app's endpoints, or a segment's members at a version."""
-        condition = (
-            self.segments.condition(app_id, segment_id, version) if segment_id else sa.true()
-        )
-        return sa.and_(endpoints.c.app_id == app_id, condition)
-
-    def count(self, app_id: str, where: sa.ColumnElement[bool]) -> int:
-        with self.db.read() as conn:
-            total: int = conn.execute(
-                sa.select(sa.func.count()).select_from(endpoints).where(where)
-            ).scalar_one()
-        return total
-
-    def batch(
-        self, app_id: str, where: sa.ColumnElement[bool], after: int, limit: int
-    ) -> list[tuple[int, StoredEndpoint]]:
-        """The next endpoints in storage order: one indexed range scan per file."""
-        query = (
-            sa.select(
-                endpoints.c.ordinal,
-                endpoints.c.endpoint_id,
-                endpoints.c.creation_date,
-                endpoints.c.document,
-            )
-            .where(where, endpoints.c.ordinal > after)
-            .order_by(endpoints.c.ordinal)
-            .limit(limit)
-        )
-        with self.db.read() as conn:
-            return [
-                (
-                    row.ordinal,
-                    StoredEndpoint(row.endpoint_id, row.creation_date, dict(row.document)),
-                )
-                for row in conn.execute(query)
-            ]
+        return self.segments.condition(app_id, segment_id, version) if segment_id else sa.true()
 
     # --- shared -------------------------------------------------------------------------
 

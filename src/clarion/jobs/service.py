@@ -34,6 +34,7 @@ class Jobs:
         locations: Locations,
         now: Callable[[], str],
         now_ms: Callable[[], int],
+        wake: Callable[[], None],
     ) -> None:
         self.repo = repo
         self.runs = runs
@@ -41,8 +42,8 @@ class Jobs:
         self.locations = locations
         self.now = now
         self.now_ms = now_ms
-        self.wake: Callable[[], None] = lambda: None
-        """Tells the job worker a job was created (set by the core)."""
+        self.wake = wake
+        """Tells the job worker a job was created."""
 
     def create_import(
         self, app_id: str, request: Mapping[str, Any], *, trusted: bool = False

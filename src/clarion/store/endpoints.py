@@ -104,6 +104,56 @@ class EndpointRepository:
         with self.db.read() as conn:
             return _for_user(conn, app_id, user_id)
 
+    def members_after(
+        self, app_id: str, condition: sa.ColumnElement[bool], after: int, limit: int
+    ) -> list[tuple[int, StoredEndpoint]]:
+        """The next ``limit`` endpoints of the app that meet ``condition`` (a segment's
+        membership, ``sa.true()`` for all), by ordinal after ``after``: one range scan of the
+        (app, ordinal) index. Campaign runs and exports walk a segment with it, resuming from
+        the last ordinal they finished."""
+        query = (
+            sa.select(
+                endpoints.c.ordinal,
+                endpoints.c.endpoint_id,
+                endpoints.c.creation_date,
+                endpoints.c.document,
+            )
+            .where(endpoints.c.app_id == app_id, condition, endpoints.c.ordinal > after)
+            .order_by(endpoints.c.ordinal)
+            .limit(limit)
+        )
+        with self.db.read() as conn:
+            return [
+                (
+                    row.ordinal,
+                    StoredEndpoint(row.endpoint_id, row.creation_date, dict(row.document)),
+                )
+                for row in conn.execute(query)
+            ]
+
+    def count_members(self, app_id: str, condition: sa.ColumnElement[bool]) -> int:
+        with self.db.read() as conn:
+            total: int = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(endpoints)
+                .where(endpoints.c.app_id == app_id, condition)
+            ).scalar_one()
+        return total
+
+
+def members_among(
+    conn: Connection,
+    app_id: str,
+    condition: sa.ColumnElement[bool],
+    keys: Iterable[str],
+) -> dict[str, dict[str, Any]]:
+    """The documents of the endpoints among ``keys`` that meet ``condition``, by key, in the
+    caller's transaction (event triggers decide inside PutEvents' own)."""
+    query = sa.select(endpoints.c.endpoint_id, endpoints.c.document).where(
+        endpoints.c.app_id == app_id, condition, endpoints.c.endpoint_id.in_(set(keys))
+    )
+    return {row.endpoint_id: dict(row.document) for row in conn.execute(query)}
+
 
 class EndpointWriter:
     """One write transaction over an app's endpoints: lock, read, merge, write back."""
