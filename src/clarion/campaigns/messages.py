@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from clarion.messaging.compose import PUSH_CHANNELS
+from clarion.channels.kinds import PUSH_CHANNELS, ChannelType
 
 _PUSH_MEMBERS = {"ADMMessage", "APNSMessage", "BaiduMessage", "GCMMessage"}
-_BY_CHANNEL = {
-    "EMAIL": ("EmailMessage", "EmailTemplate"),
-    "SMS": ("SMSMessage", "SMSTemplate"),
-    "VOICE": ("VoiceMessage", "VoiceTemplate"),
+_BY_CHANNEL: dict[str, tuple[str, str]] = {
+    ChannelType.EMAIL: ("EmailMessage", "EmailTemplate"),
+    ChannelType.SMS: ("SMSMessage", "SMSTemplate"),
+    ChannelType.VOICE: ("VoiceMessage", "VoiceTemplate"),
 }
 
 

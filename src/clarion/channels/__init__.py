@@ -1,4 +1,5 @@
 """An app's channels: the settings and credentials each messaging platform needs.
 
-``rules`` holds what each platform accepts and shows (pure); ``service`` stores it.
+``kinds`` is the one list of channel types; ``rules`` holds what each platform accepts and
+shows (pure); ``service`` stores it.
 """

@@ -18,6 +18,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from clarion.arns import check_role_arn
+from clarion.channels.kinds import ChannelType
 from clarion.errors import BadRequest
 
 Check = Callable[["Platform", Mapping[str, Any], dict[str, Any], dict[str, str]], None]
@@ -46,7 +47,7 @@ def _nothing_shown(_credentials: Mapping[str, str]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Platform:
-    name: str
+    name: ChannelType
     """Pinpoint's Platform value, also the key of GetChannels."""
     request: str
     """The request shape's name, which error messages use as the member path."""
@@ -374,7 +375,7 @@ def _push_shown(_credentials: Mapping[str, str]) -> dict[str, Any]:
 _APNS_SECRETS = ("Certificate", "PrivateKey", *_TOKEN_SET)
 
 
-def _apns(name: str, request: str) -> Platform:
+def _apns(name: ChannelType, request: str) -> Platform:
     return Platform(
         name,
         request,
@@ -389,7 +390,7 @@ PLATFORMS: dict[str, Platform] = {
     platform.name: platform
     for platform in (
         Platform(
-            "EMAIL",
+            ChannelType.EMAIL,
             "EmailChannelRequest",
             settings=(
                 "FromAddress",
@@ -403,34 +404,34 @@ PLATFORMS: dict[str, Platform] = {
             check=_check_email,
         ),
         Platform(
-            "SMS",
+            ChannelType.SMS,
             "SMSChannelRequest",
             settings=("SenderId", "ShortCode"),
             defaults={"PromotionalMessagesPerSecond": 20, "TransactionalMessagesPerSecond": 20},
             check=_check_sms,
         ),
-        Platform("VOICE", "VoiceChannelRequest"),
+        Platform(ChannelType.VOICE, "VoiceChannelRequest"),
         Platform(
-            "GCM",
+            ChannelType.GCM,
             "GCMChannelRequest",
             settings=("DefaultAuthenticationMethod",),
             secrets=("ApiKey", "ServiceJson"),
             check=_check_gcm,
             shown=_gcm_shown,
         ),
-        _apns("APNS", "APNSChannelRequest"),
-        _apns("APNS_SANDBOX", "APNSSandboxChannelRequest"),
-        _apns("APNS_VOIP", "APNSVoipChannelRequest"),
-        _apns("APNS_VOIP_SANDBOX", "APNSVoipSandboxChannelRequest"),
+        _apns(ChannelType.APNS, "APNSChannelRequest"),
+        _apns(ChannelType.APNS_SANDBOX, "APNSSandboxChannelRequest"),
+        _apns(ChannelType.APNS_VOIP, "APNSVoipChannelRequest"),
+        _apns(ChannelType.APNS_VOIP_SANDBOX, "APNSVoipSandboxChannelRequest"),
         Platform(
-            "ADM",
+            ChannelType.ADM,
             "ADMChannelRequest",
             secrets=("ClientId", "ClientSecret"),
             check=_check_secrets_present,
             shown=_push_shown,
         ),
         Platform(
-            "BAIDU",
+            ChannelType.BAIDU,
             "BaiduChannelRequest",
             secrets=("ApiKey", "SecretKey"),
             check=_check_secrets_present,

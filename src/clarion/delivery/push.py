@@ -20,11 +20,14 @@ import httpx
 from clarion.delivery.base import Outcome, Result
 from clarion.outbound import is_loopback
 
-Platform = Literal["GCM", "APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX", "WEB"]
+PushPlatform = Literal["GCM", "APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX", "WEB"]
+"""The push services an adapter speaks to: a ChannelType for mobile push, WEB for the PUSH
+channel. Not ``channels.rules.PLATFORMS``, which lists the channels an app sets up (web push
+needs none, and ADM and Baidu are set up but cannot be sent to)."""
 Action = Literal["OPEN_APP", "DEEP_LINK", "URL"]
 Priority = Literal["normal", "high"]
 
-PLATFORMS: tuple[str, ...] = get_args(Platform)
+PUSH_PLATFORMS: tuple[str, ...] = get_args(PushPlatform)
 _ACTIONS: tuple[str, ...] = get_args(Action)
 _PRIORITIES: tuple[str, ...] = get_args(Priority)
 
@@ -38,7 +41,7 @@ class Push:
     token: str
     """The endpoint's Address: an FCM registration token, an APNs device token, or for WEB the
     browser's PushSubscription as JSON (``endpoint``, ``keys.p256dh``, ``keys.auth``)."""
-    platform: Platform
+    platform: PushPlatform
     title: str | None = None
     body: str | None = None
     data: Mapping[str, str] = field(default_factory=dict)
@@ -59,8 +62,10 @@ class Push:
     """Pinpoint's RawContent: a JSON object that replaces the payload the adapter would build."""
 
     def __post_init__(self) -> None:
-        if self.platform not in PLATFORMS:
-            raise ValueError(f"platform {self.platform!r} must be one of {', '.join(PLATFORMS)}")
+        if self.platform not in PUSH_PLATFORMS:
+            raise ValueError(
+                f"platform {self.platform!r} must be one of {', '.join(PUSH_PLATFORMS)}"
+            )
         if not self.token.strip():
             raise ValueError(f"push {self.message_id} has an empty token")
         if self.action not in _ACTIONS:

@@ -35,16 +35,18 @@ from __future__ import annotations
 
 import re
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
+from clarion.channels.kinds import APNS_CHANNELS, PUSH_CHANNELS, ChannelType
 from clarion.delivery.apns import apns_adapter
 from clarion.delivery.base import Adapter, Email, Sms, Voice
 from clarion.delivery.fcm import fcm_adapter
 from clarion.delivery.outbox import Outbox, outbox_path
-from clarion.delivery.push import PLATFORMS, Push
+from clarion.delivery.push import PUSH_PLATFORMS, Push
 from clarion.delivery.ses import SesAdapter
 from clarion.delivery.smpp import SmppAdapter
 from clarion.delivery.sms_voice import SmsVoiceAdapter, VoiceMessageAdapter
@@ -332,12 +334,58 @@ def push_adapter(
     the addresses users named: the token URI and web push subscriptions. Raises ValueError
     naming what is missing or malformed, never quoting a secret.
     """
-    if platform == "GCM":
+    if platform == ChannelType.GCM:
         return fcm_adapter(credentials, policy=policy, base_url=base_url)
-    if platform in ("APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX"):
+    if platform in APNS_CHANNELS:
         return apns_adapter(platform, credentials, base_url=base_url)
     if platform == "WEB":
         if vapid is None:
             raise ValueError("Web Push needs the server's VAPID key pair and subject")
         return WebPushAdapter(vapid, policy=policy)
-    raise ValueError(f"push platform {platform!r} is not supported; use {', '.join(PLATFORMS)}")
+    raise ValueError(
+        f"push platform {platform!r} is not supported; use {', '.join(PUSH_PLATFORMS)}"
+    )
+
+
+@dataclass(frozen=True)
+class Providers:
+    """Where each channel's messages go: the operator's provider settings (CLARION_EMAIL_URL,
+    CLARION_SMS_URL, CLARION_VOICE_URL, the push provider addresses) and the outbound policy
+    for the addresses users name."""
+
+    email_url: str
+    sms_url: str
+    voice_url: str
+    data_dir: Path
+    aws_endpoint_url: str
+    fcm_url: str
+    apns_url: str
+    apns_sandbox_url: str
+    policy: OutboundPolicy
+
+    def adapter(
+        self,
+        channel: str,
+        push_credentials: Callable[[], dict[str, str]],
+        vapid: Callable[[], Vapid],
+    ) -> Adapter[Any]:
+        """The adapter for ``channel``: e-mail, SMS and voice as the settings say; device push
+        through the app's channel credentials (read only when needed); web push signed with
+        the server's VAPID key."""
+        data_dir, aws = self.data_dir, self.aws_endpoint_url
+        if channel == ChannelType.EMAIL:
+            return email_adapter(self.email_url, data_dir=data_dir, aws_endpoint_url=aws)
+        if channel == ChannelType.SMS:
+            return sms_adapter(self.sms_url, data_dir=data_dir, aws_endpoint_url=aws)
+        if channel == ChannelType.VOICE:
+            return voice_adapter(self.voice_url, data_dir=data_dir, aws_endpoint_url=aws)
+        if channel == ChannelType.PUSH:
+            return push_adapter("WEB", {}, policy=self.policy, vapid=vapid())
+        if channel in PUSH_CHANNELS:
+            base_url = self.fcm_url if channel == ChannelType.GCM else self.apns_url
+            if channel.endswith("SANDBOX"):
+                base_url = self.apns_sandbox_url
+            return push_adapter(
+                channel, push_credentials(), policy=self.policy, base_url=base_url or None
+            )
+        raise ValueError(f"Clarion cannot deliver {channel} messages")

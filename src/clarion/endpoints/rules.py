@@ -85,6 +85,7 @@ from typing import Any, Final
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from clarion.channels.kinds import DEVICE_TOKEN_CHANNELS, PHONE_CHANNELS, ChannelType
 from clarion.errors import BadRequest
 
 ATTRIBUTE_KINDS: Final = (
@@ -118,13 +119,6 @@ LOCATION_MAX_LENGTHS: Final[Mapping[str, int]] = {"City": 75, "Region": 75}
 
 ENDPOINT_STATUSES: Final = ("ACTIVE", "INACTIVE")
 OPT_OUT_VALUES: Final = ("ALL", "NONE")
-
-EMAIL_CHANNELS: Final = frozenset({"EMAIL"})
-PHONE_CHANNELS: Final = frozenset({"SMS", "VOICE"})
-DEVICE_TOKEN_CHANNELS: Final = frozenset(
-    {"ADM", "GCM", "APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX", "BAIDU"}
-)
-"""Channels whose endpoints a user's 16th endpoint may evict (devices get new tokens)."""
 
 _KIND_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
     "endpoint-custom-attributes": ("Attributes",),
@@ -198,7 +192,7 @@ def validate_endpoint_document(document: Mapping[str, Any], *, path: str = "Endp
 
 def validate_address(channel_type: str | None, address: str, *, path: str = "Address") -> None:
     """Check that ``address`` can receive messages on ``channel_type``."""
-    if channel_type in EMAIL_CHANNELS:
+    if channel_type == ChannelType.EMAIL:
         try:
             validate_email(address, check_deliverability=False)
         except EmailNotValidError as exc:

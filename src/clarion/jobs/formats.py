@@ -19,23 +19,9 @@ from typing import IO, Any, Protocol
 
 import orjson
 
-CHANNEL_TYPES = frozenset(
-    {
-        "PUSH",
-        "GCM",
-        "APNS",
-        "APNS_SANDBOX",
-        "APNS_VOIP",
-        "APNS_VOIP_SANDBOX",
-        "ADM",
-        "SMS",
-        "VOICE",
-        "EMAIL",
-        "BAIDU",
-        "CUSTOM",
-        "IN_APP",
-    }
-)
+from clarion.channels.kinds import ChannelType
+
+CHANNEL_TYPES = frozenset(ChannelType)
 _STRINGS = ("Address", "ChannelType", "EffectiveDate", "EndpointStatus", "Id", "OptOut")
 KEPT = ("CohortId", "CreationDate", "RequestId")
 """Fields the server fills in that an import of an export file carries over."""

@@ -5,7 +5,8 @@ TitleOverride, RawContent), then the channel's message in MessageConfiguration, 
 DefaultMessage / DefaultPushNotificationMessage, then the template. Every text is rendered as
 a Handlebars template over the recipient's endpoint, with Substitutions merged as Pinpoint
 does: per-recipient over per-message over the template's DefaultSubstitutions. The result is
-a plain dict, as stored in the delivery ledger and sent unchanged on every retry.
+the channel's typed message, as its adapter takes it; the ledger keeps it to send unchanged on
+every retry.
 """
 
 from __future__ import annotations
@@ -17,25 +18,22 @@ from typing import Any
 
 import orjson
 
+from clarion.channels.kinds import APNS_CHANNELS, PUSH_CHANNELS, ChannelType
+from clarion.messaging.outgoing import Outgoing, outgoing
 from clarion.templates.handlebars import RenderError, Template, TemplateError, compile_template
 from clarion.templates.handlebars import recipient_values as _recipient_values
 
-PUSH_CHANNELS = frozenset(
-    {"GCM", "APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX", "ADM", "BAIDU", "PUSH"}
-)
-"""Push channels; PUSH is web push: the endpoint's Address is the browser's PushSubscription
-(JSON) and the server's own VAPID key signs, so there is no per-app channel to set up."""
-_PUSH_MESSAGE = {
-    "GCM": "GCMMessage",
-    "APNS": "APNSMessage",
-    "APNS_SANDBOX": "APNSMessage",
-    "APNS_VOIP": "APNSMessage",
-    "APNS_VOIP_SANDBOX": "APNSMessage",
-    "ADM": "ADMMessage",
-    "BAIDU": "BaiduMessage",
+_PUSH_MESSAGE: dict[str, str] = {
+    **dict.fromkeys(APNS_CHANNELS, "APNSMessage"),
+    ChannelType.GCM: "GCMMessage",
+    ChannelType.ADM: "ADMMessage",
+    ChannelType.BAIDU: "BaiduMessage",
 }
-_PUSH_TEMPLATE = {"GCM": "GCM", "ADM": "ADM", "BAIDU": "Baidu"}
-TEMPLATE_KINDS = {"EMAIL": "EmailTemplate", "SMS": "SMSTemplate", "VOICE": "VoiceTemplate"}
+_PUSH_TEMPLATE: dict[str, str] = {
+    ChannelType.GCM: "GCM",
+    ChannelType.ADM: "ADM",
+    ChannelType.BAIDU: "Baidu",
+}
 
 
 class CompositionError(Exception):
@@ -68,28 +66,32 @@ def compose(
     templates: Mapping[str, Mapping[str, Any]],
     sender: Sender,
     message_id: str,
-) -> dict[str, Any]:
+) -> Outgoing:
     """The message for one recipient; ``templates`` maps EmailTemplate/SMSTemplate/
     VoiceTemplate/PushTemplate to the template version's stored fields."""
     channel = recipient.channel
     try:
-        if channel == "EMAIL":
-            return _email(
+        if channel == ChannelType.EMAIL:
+            fields = _email(
                 recipient, configuration, templates.get("EmailTemplate"), sender, message_id
             )
-        if channel == "SMS":
-            return _sms(recipient, configuration, templates.get("SMSTemplate"), sender, message_id)
-        if channel == "VOICE":
-            return _voice(
+        elif channel == ChannelType.SMS:
+            fields = _sms(
+                recipient, configuration, templates.get("SMSTemplate"), sender, message_id
+            )
+        elif channel == ChannelType.VOICE:
+            fields = _voice(
                 recipient, configuration, templates.get("VoiceTemplate"), sender, message_id
             )
-        if channel in PUSH_CHANNELS:
-            return _push(recipient, configuration, templates.get("PushTemplate"), message_id)
+        elif channel in PUSH_CHANNELS:
+            fields = _push(recipient, configuration, templates.get("PushTemplate"), message_id)
+        else:
+            raise CompositionError(f"Clarion cannot send to {channel} addresses")
     except RenderError as error:
         raise CompositionError(f"the template failed for this recipient: {error}") from None
     except TemplateError as error:
         raise CompositionError(f"the message is not a valid template: {error}") from None
-    raise CompositionError(f"Clarion cannot send to {channel} addresses")
+    return outgoing(channel, fields)
 
 
 def _values(
@@ -259,12 +261,12 @@ def _push(
     silent = bool(field("SilentPush"))
     if raw is None and not silent and title is None and body is None:
         raise CompositionError("the push notification has no Title, Body or RawContent")
-    default_priority = "high" if channel.startswith("APNS") else "normal"
+    default_priority = "high" if channel in APNS_CHANNELS else "normal"
     priority = str(field("Priority") or default_priority).lower()
     return {
         "message_id": message_id,
         "token": recipient.address,
-        "platform": "WEB" if channel == "PUSH" else channel,
+        "platform": "WEB" if channel == ChannelType.PUSH else channel,
         "title": _render(title, values),
         "body": _render(body, values),
         "data": {k: str(v) for k, v in (field("Data") or {}).items()},

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from clarion.delivery.base import Adapter, Email, Outcome, Result, Sms, Voice
-from clarion.delivery.push import Push
-from clarion.messaging.compose import PUSH_CHANNELS
+from clarion.delivery.base import Adapter, Outcome, Result
+from clarion.messaging.outgoing import Outgoing, Unsendable
 
 AdapterFor = Callable[[str, str], Adapter[Any]]
 """(app id, channel) → the adapter that sends that app's messages on that channel."""
@@ -29,20 +28,7 @@ adapter built from old credentials is replaced."""
 class Attempt:
     app_id: str
     channel: str
-    message: Mapping[str, Any]
-
-
-def outgoing(channel: str, message: Mapping[str, Any]) -> Any:
-    """The adapter's message object for a ledger message."""
-    if channel == "EMAIL":
-        return Email(**{**message, "reply_to": tuple(message.get("reply_to") or ())})
-    if channel == "SMS":
-        return Sms(**message)
-    if channel == "VOICE":
-        return Voice(**message)
-    if channel in PUSH_CHANNELS:
-        return Push(**message)
-    raise ValueError(f"Clarion cannot deliver {channel} messages")
+    message: Outgoing
 
 
 class Dispatcher:
@@ -109,10 +95,9 @@ class Dispatcher:
     async def _attempt_one(self, adapter: Adapter[Any] | ValueError, attempt: Attempt) -> Result:
         if isinstance(adapter, ValueError):
             return Result(Outcome.PERMANENT, 0, str(adapter))
-        try:
-            message = outgoing(attempt.channel, attempt.message)
-        except (ValueError, TypeError) as error:
-            return Result(Outcome.PERMANENT, 0, f"the message cannot be sent: {error}")
+        message = attempt.message
+        if isinstance(message, Unsendable):
+            return Result(Outcome.PERMANENT, 0, f"the message cannot be sent: {message.reason}")
         try:
             return await asyncio.wait_for(adapter.send(message), self.timeout)
         except TimeoutError:

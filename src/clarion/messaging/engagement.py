@@ -3,10 +3,11 @@ and the opens and clicks that come back through Clarion's public tracking URLs."
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable
-from typing import Any
 
+from clarion.delivery.base import Email
 from clarion.events.service import Events
 from clarion.messaging import outcomes
 from clarion.messaging.service import record_events
@@ -57,17 +58,17 @@ class Engagement:
         self.repo.put(app_id, opens, clicks)
         return self.settings(app_id)
 
-    def decorator(self, app_id: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def decorator(self, app_id: str) -> Callable[[Email], Email]:
         """What to do to each of an app's outgoing e-mails: add the tracking the app asks
         for. Read once per send, not per message."""
         opens, clicks = self.repo.get(app_id)
         if not opens and not clicks:
             return _unchanged
 
-        def decorate(message: dict[str, Any]) -> dict[str, Any]:
-            if not message.get("html"):
+        def decorate(message: Email) -> Email:
+            if not message.html:
                 return message
-            message_id = message["message_id"]
+            message_id = message.message_id
 
             def link(url: str) -> str:
                 token = self.signer.token(CLICK, {"m": message_id, "u": url})
@@ -76,11 +77,11 @@ class Engagement:
             token = self.signer.token(OPEN, {"m": message_id})
             pixel = f"{self.public_url}{OPEN_PATH}{token}.gif"
             html = add_tracking(
-                message["html"],
+                message.html,
                 pixel_url=pixel if opens else None,
                 link_url=link if clicks else None,
             )
-            return {**message, "html": html}
+            return dataclasses.replace(message, html=html)
 
         return decorate
 
@@ -125,5 +126,5 @@ class Engagement:
             )
 
 
-def _unchanged(message: dict[str, Any]) -> dict[str, Any]:
+def _unchanged(message: Email) -> Email:
     return message

@@ -10,6 +10,7 @@ from typing import Any
 
 import phonenumbers
 
+from clarion.channels.kinds import ChannelType
 from clarion.delivery.base import Outcome, Result
 
 SUCCESSFUL = "SUCCESSFUL"
@@ -96,11 +97,11 @@ _SEND_STATUS = {
 def _channel_events(
     channel: str, message: Mapping[str, Any], outcome: str, detail: str, extra: dict[str, str]
 ) -> list[DeliveryEvent]:
-    if channel == "EMAIL":
+    if channel == ChannelType.EMAIL:
         return _email_events(message, outcome, detail, extra)
-    if channel == "SMS":
+    if channel == ChannelType.SMS:
         return _sms_events(message, outcome, detail, extra)
-    prefix = "_voice" if channel == "VOICE" else "_push"
+    prefix = "_voice" if channel == ChannelType.VOICE else "_push"
     attributes = {"message_id": message.get("message_id", ""), "channel_type": channel, **extra}
     if outcome == SUCCESSFUL:
         return [DeliveryEvent(f"{prefix}.send", attributes)]

@@ -13,27 +13,31 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from clarion.delivery.base import Result
+from clarion.channels.kinds import ChannelType
+from clarion.delivery.base import Email, Result
 from clarion.endpoints import rules as endpoint_rules
 from clarion.endpoints.service import Endpoints
 from clarion.errors import BadRequest, NotFound
 from clarion.events.service import Accepted, Events
 from clarion.messaging import outcomes
-from clarion.messaging.compose import (
-    TEMPLATE_KINDS,
-    CompositionError,
-    Recipient,
-    Sender,
-    compose,
-)
+from clarion.messaging.compose import CompositionError, Recipient, Sender, compose
 from clarion.messaging.dispatch import Attempt, Dispatcher
+from clarion.messaging.outgoing import Outgoing, outgoing, stored
 from clarion.store.database import Database
 from clarion.store.deliveries import PENDING, DeliveryRepository
 
 MAX_RECIPIENTS = 100
 RETRY_BATCH = 100
+_TEMPLATE_TYPES = {
+    "EmailTemplate": "EMAIL",
+    "SMSTemplate": "SMS",
+    "VoiceTemplate": "VOICE",
+    "PushTemplate": "PUSH",
+}
+"""TemplateConfiguration's members and the template type each names (not a ChannelType: one
+push template serves every push channel)."""
 
 TemplateFor = Callable[[str, str, str | None], Mapping[str, Any]]
 """(template type EMAIL/SMS/VOICE/PUSH, name, version) → the version's stored fields."""
@@ -58,8 +62,29 @@ class _Work:
     recipient: Recipient | None
     endpoint_key: str | None
     status: outcomes.Status | None = None
-    message: dict[str, Any] | None = None
+    message: Outgoing | None = None
     source_key: str | None = None
+
+
+class _Tried(NamedTuple):
+    """A message just attempted, as the ledger holds it; ``created_ms`` is None on a first
+    attempt, which is never given up for age."""
+
+    endpoint_key: str | None
+    channel: str
+    message: Mapping[str, Any]
+    attempts: int
+    created_ms: int | None
+
+
+class _Final(NamedTuple):
+    """A message's final outcome (or its rendering failure), which its delivery events tell."""
+
+    endpoint_key: str | None
+    channel: str
+    message: Mapping[str, Any]
+    outcome: str
+    detail: str
 
 
 class Messages:
@@ -75,7 +100,7 @@ class Messages:
         now_ms: Callable[[], int],
         message_domain: str,
         retry: RetryPolicy,
-        decorator: Callable[[str], Callable[[dict[str, Any]], dict[str, Any]]],
+        decorator: Callable[[str], Callable[[Email], Email]],
     ) -> None:
         self.db = db
         self.endpoints = endpoints
@@ -259,7 +284,7 @@ class Messages:
             )
         results = self.dispatcher.attempt(
             [
-                Attempt(app_id, item.recipient.channel, _sendable(item.message))
+                Attempt(app_id, item.recipient.channel, item.message)
                 for item in sending
                 if item.recipient and item.message
             ]
@@ -269,10 +294,10 @@ class Messages:
                 conn,
                 lambda _: app_id,
                 [
-                    (
+                    _Tried(
                         item.endpoint_key,
                         item.recipient.channel,
-                        {**item.message, "context": context, "sensitive": sensitive},
+                        stored(item.message, context, sensitive),
                         1,
                         None,
                     )
@@ -295,7 +320,7 @@ class Messages:
         refusals: dict[str, str | None] = {}
         seen: set[tuple[str, str]] = set()
         failed_renders: list[tuple[_Work, str]] = []
-        decorate: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+        decorate: Callable[[Email], Email] | None = None
         for item in work:
             if item.status is not None or item.recipient is None:
                 continue
@@ -319,7 +344,7 @@ class Messages:
             message_id = f"{uuid.uuid4().hex}@{self.message_domain}"
             try:
                 item.message = compose(recipient, configuration, templates, sender, message_id)
-                if recipient.channel == "EMAIL":
+                if isinstance(item.message, Email):
                     if decorate is None:
                         decorate = self.decorator(app_id)
                     item.message = decorate(item.message)
@@ -356,13 +381,13 @@ class Messages:
             [
                 {
                     "app_id": app_id,
-                    "message_id": item.message["message_id"],
+                    "message_id": item.message.message_id,
                     "source_key": item.source_key,
                     "channel": item.recipient.channel,
                     "address": item.recipient.address,
                     "endpoint_key": item.endpoint_key,
                     "campaign_id": campaign_id,
-                    "message": {**item.message, "context": context, "sensitive": sensitive},
+                    "message": stored(item.message, context, sensitive),
                     "status": PENDING,
                     "attempts": 0,
                     "status_code": 0,
@@ -379,7 +404,7 @@ class Messages:
             conn,
             app_id,
             [
-                (
+                _Final(
                     item.endpoint_key,
                     item.recipient.channel,
                     {"message_id": message_id, "recipient": item.recipient.address},
@@ -396,34 +421,31 @@ class Messages:
         self,
         conn: Any,
         app_id_of: Callable[[int], str],
-        tried: Sequence[tuple[str | None, str, Mapping[str, Any], int, int | None]],
+        tried: Sequence[_Tried],
         results: Sequence[Result],
     ) -> list[outcomes.Status]:
         """Store attempts' outcomes, the events of the final ones, and when to try the others
-        again, in one transaction. ``tried`` holds (endpoint key, channel, message, attempts,
-        created_ms or None for a first attempt)."""
+        again, in one transaction."""
         now = self.now_ms()
         statuses: list[outcomes.Status] = []
         updates: list[dict[str, Any]] = []
-        finals: dict[str, list[tuple[str | None, str, Mapping[str, Any], str, str]]] = {}
-        for index, ((endpoint_key, channel, message, attempts, created_ms), result) in enumerate(
-            zip(tried, results, strict=True)
-        ):
+        finals: dict[str, list[_Final]] = {}
+        for index, (item, result) in enumerate(zip(tried, results, strict=True)):
             status = outcomes.status(result)
             statuses.append(status)
             update: dict[str, Any] = {
-                "message_id": message["message_id"],
+                "message_id": item.message["message_id"],
                 "status": status.delivery_status,
                 "status_code": status.status_code,
                 "detail": status.message,
                 "next_attempt_ms": 0,
-                "message": _kept(message),
+                "message": _kept(item.message),
             }
             outcome, detail = status.delivery_status, result.detail
             if outcome == outcomes.TEMPORARY_FAILURE:
-                age = 0 if created_ms is None else now - created_ms
+                age = 0 if item.created_ms is None else now - item.created_ms
                 if age <= self.retry.give_up_after_s * 1000:
-                    wait = outcomes.backoff_ms(attempts, self.retry.base_s, self.retry.most_s)
+                    wait = outcomes.backoff_ms(item.attempts, self.retry.base_s, self.retry.most_s)
                     updates.append(
                         {
                             **update,
@@ -437,7 +459,7 @@ class Messages:
                 update |= {"status": outcomes.PERMANENT_FAILURE, "detail": f"gave up: {detail}"}
             updates.append(update)
             finals.setdefault(app_id_of(index), []).append(
-                (endpoint_key, channel, message, outcome, detail)
+                _Final(item.endpoint_key, item.channel, item.message, outcome, detail)
             )
         self.ledger.record_many(conn, updates)
         for app_id, items in finals.items():
@@ -448,7 +470,7 @@ class Messages:
         self,
         conn: Any,
         app_id: str,
-        finals: Iterable[tuple[str | None, str, Mapping[str, Any], str, str]],
+        finals: Iterable[_Final],
     ) -> None:
         record_events(
             self.events,
@@ -473,13 +495,16 @@ class Messages:
         if not due:
             return 0
         results = self.dispatcher.attempt(
-            [Attempt(d.app_id, d.channel, _sendable(d.message)) for d in due]
+            [Attempt(d.app_id, d.channel, outgoing(d.channel, d.message)) for d in due]
         )
         with self.db.write() as conn:
             self._settle(
                 conn,
                 lambda index: due[index].app_id,
-                [(d.endpoint_key, d.channel, d.message, d.attempts + 1, d.created_ms) for d in due],
+                [
+                    _Tried(d.endpoint_key, d.channel, d.message, d.attempts + 1, d.created_ms)
+                    for d in due
+                ],
                 results,
             )
         return len(due)
@@ -493,8 +518,7 @@ class Messages:
 
     def _templates(self, configuration: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
         found: dict[str, Mapping[str, Any]] = {}
-        kinds = {**{v: k for k, v in TEMPLATE_KINDS.items()}, "PushTemplate": "PUSH"}
-        for member, template_type in kinds.items():
+        for member, template_type in _TEMPLATE_TYPES.items():
             named = configuration.get(member)
             if not named or not named.get("Name"):
                 continue
@@ -507,7 +531,7 @@ class Messages:
         return found
 
     def _channel_refusal(self, app_id: str, channel: str) -> str | None:
-        if channel == "PUSH":
+        if channel == ChannelType.PUSH:
             return None
         settings = self.channel_for(app_id, channel)
         if settings is None:
@@ -518,9 +542,9 @@ class Messages:
 
     def _sender(self, app_id: str, channel: str) -> Sender:
         settings = self.channel_for(app_id, channel) or {}
-        if channel == "EMAIL":
+        if channel == ChannelType.EMAIL:
             return Sender(email_from=settings.get("FromAddress"))
-        if channel == "SMS":
+        if channel == ChannelType.SMS:
             return Sender(sms_sender=settings.get("ShortCode") or settings.get("SenderId"))
         return Sender()
 
@@ -562,11 +586,6 @@ def record_events(
     )
 
 
-def _sendable(message: Mapping[str, Any]) -> dict[str, Any]:
-    """The ledger message without what only the ledger and the events need."""
-    return {k: v for k, v in message.items() if k not in ("context", "sensitive")}
-
-
 def _kept(message: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """What the ledger keeps of a message that will not be sent again: all of it, except the
     text of a sensitive one."""
@@ -583,5 +602,5 @@ def _result(work: _Work) -> dict[str, Any]:
         "StatusMessage": status.message,
     }
     if work.message is not None:
-        result["MessageId"] = work.message["message_id"]
+        result["MessageId"] = work.message.message_id
     return result
