@@ -17,7 +17,8 @@ from clarion.campaigns.service import Campaigns
 from clarion.channels.service import Channels
 from clarion.clock import Clock, iso, system_clock
 from clarion.config import Settings
-from clarion.delivery import Adapter, email_adapter, push_adapter, sms_adapter, voice_adapter
+from clarion.delivery import Adapter
+from clarion.delivery.urls import Providers
 from clarion.delivery.webpush import Vapid, new_vapid_pem
 from clarion.endpoints.service import Endpoints
 from clarion.errors import NotFound
@@ -28,7 +29,6 @@ from clarion.jobs.runs import Runs
 from clarion.jobs.service import Jobs
 from clarion.keys import Keys
 from clarion.loops import Loop
-from clarion.messaging.compose import PUSH_CHANNELS
 from clarion.messaging.dispatch import Dispatcher
 from clarion.messaging.engagement import Engagement
 from clarion.messaging.otp import Otp
@@ -134,6 +134,17 @@ class Clarion:
             self.public_url,
             self.now_ms,
         )
+        self.providers = Providers(
+            email_url=settings.email_url,
+            sms_url=settings.sms_url,
+            voice_url=settings.voice_url,
+            data_dir=settings.data_dir,
+            aws_endpoint_url=settings.aws_endpoint_url,
+            fcm_url=settings.fcm_url,
+            apns_url=settings.apns_url,
+            apns_sandbox_url=settings.apns_sandbox_url,
+            policy=policy,
+        )
         self.dispatcher = Dispatcher(
             self._adapter_for, self._channel_revision, timeout=settings.send_timeout_seconds
         )
@@ -176,39 +187,17 @@ class Clarion:
         return self.settings.public_url or f"http://{self.settings.host}:{self.settings.port}"
 
     def _adapter_for(self, app_id: str, channel: str) -> Adapter[Any]:
-        """E-mail, SMS and voice go where the settings say; push through the app's own channel
-        credentials, to the provider addresses the settings may replace."""
-        settings = self.settings
-        if channel == "EMAIL":
-            return email_adapter(
-                settings.email_url,
-                data_dir=settings.data_dir,
-                aws_endpoint_url=settings.aws_endpoint_url,
-            )
-        if channel == "SMS":
-            return sms_adapter(
-                settings.sms_url,
-                data_dir=settings.data_dir,
-                aws_endpoint_url=settings.aws_endpoint_url,
-            )
-        if channel == "VOICE":
-            return voice_adapter(
-                settings.voice_url,
-                data_dir=settings.data_dir,
-                aws_endpoint_url=settings.aws_endpoint_url,
-            )
-        if channel == "PUSH":
-            return push_adapter("WEB", {}, policy=self.policy, vapid=self.vapid())
-        if channel in PUSH_CHANNELS:
-            credentials = self.channels.credentials(app_id, channel)
-            method = self.channels.get(app_id, channel).get("DefaultAuthenticationMethod")
-            if method:
-                credentials["DefaultAuthenticationMethod"] = method
-            base_url = settings.fcm_url if channel == "GCM" else settings.apns_url
-            if channel.endswith("SANDBOX"):
-                base_url = settings.apns_sandbox_url
-            return push_adapter(channel, credentials, policy=self.policy, base_url=base_url or None)
-        raise ValueError(f"Clarion cannot deliver {channel} messages")
+        return self.providers.adapter(
+            channel, lambda: self._push_credentials(app_id, channel), self.vapid
+        )
+
+    def _push_credentials(self, app_id: str, channel: str) -> dict[str, str]:
+        """The channel's stored credentials, with its DefaultAuthenticationMethod setting."""
+        credentials = self.channels.credentials(app_id, channel)
+        method = self.channels.get(app_id, channel).get("DefaultAuthenticationMethod")
+        if method:
+            credentials["DefaultAuthenticationMethod"] = method
+        return credentials
 
     def vapid(self) -> Vapid:
         """The installation's VAPID key pair, which signs web push (made on first use)."""
