@@ -30,6 +30,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from clarion.clock import iso
 from clarion.config import load_settings
 from clarion.core import Clarion
 from clarion.delivery.base import Outcome, Result
@@ -118,7 +119,7 @@ def clarion_run(data_dir: Path, count: int) -> tuple[float, float]:
     definition = {
         "Name": "fanout",
         "SegmentId": segment_id,
-        "Schedule": {"StartTime": core.now(), "Frequency": "ONCE"},
+        "Schedule": {"StartTime": iso(core.clock()), "Frequency": "ONCE"},
         "MessageConfiguration": {
             "EmailMessage": {"Title": SUBJECT, "HtmlBody": HTML, "Body": TEXT}
         },
@@ -128,7 +129,7 @@ def clarion_run(data_dir: Path, count: int) -> tuple[float, float]:
             campaigns.insert().values(
                 app_id=app_id,
                 id=campaign_id,
-                creation_date=core.now(),
+                creation_date=iso(core.clock()),
                 version=1,
                 state="SCHEDULED",
             )
@@ -138,7 +139,7 @@ def clarion_run(data_dir: Path, count: int) -> tuple[float, float]:
                 app_id=app_id,
                 campaign_id=campaign_id,
                 version=1,
-                last_modified_date=core.now(),
+                last_modified_date=iso(core.clock()),
                 definition=definition,
             )
         )

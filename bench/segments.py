@@ -50,6 +50,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from clarion.clock import epoch_ms
 from clarion.config import load_settings
 from clarion.core import Clarion as Core
 from clarion.segments import membership
@@ -414,7 +415,7 @@ def main() -> None:
         try:
             core.start()
             app: str = core.apps.create("segments-bench", {})["Id"]
-            now_ms = core.now_ms()
+            now_ms = epoch_ms(core.clock())
             activities, load_s = load(core, app, args.endpoints, now_ms, rng)
             print(
                 f"  loaded    {args.endpoints:,} endpoints and {activities:,} endpoint_activity "

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from clarion.clock import iso
 from clarion.config import load_settings
 from clarion.core import Clarion
 from clarion.delivery import read_outbox
@@ -86,7 +87,11 @@ def add_campaign(
     with core.db.write() as conn:
         conn.execute(
             campaigns.insert().values(
-                app_id=app_id, id=campaign_id, creation_date=core.now(), version=1, state=state
+                app_id=app_id,
+                id=campaign_id,
+                creation_date=iso(core.clock()),
+                version=1,
+                state=state,
             )
         )
         conn.execute(
@@ -94,7 +99,7 @@ def add_campaign(
                 app_id=app_id,
                 campaign_id=campaign_id,
                 version=1,
-                last_modified_date=core.now(),
+                last_modified_date=iso(core.clock()),
                 definition=definition,
             )
         )
@@ -345,7 +350,7 @@ def put_event(core: Clarion, app_id: str, endpoint_id: str, event_id: str, event
             "Events": {
                 event_id: {
                     "EventType": event_type,
-                    "Timestamp": core.now(),
+                    "Timestamp": iso(core.clock()),
                     "Attributes": {"item": "shoes"},
                     "Metrics": {"price": 42.0},
                 }

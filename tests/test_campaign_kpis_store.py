@@ -191,8 +191,8 @@ def request(events: list[Sent], tag: str) -> dict[str, Any]:
 def sent(db: Database) -> tuple[str, list[Sent]]:
     """An app with campaign history, a neighbour app with another under the same campaign ids,
     and some batches sent twice (offline SDKs resend)."""
-    now = NOW.isoformat()
-    events = Events(db, Endpoints(db, EndpointRepository(db), lambda: now), lambda: 0)
+    endpoints = Endpoints(db, EndpointRepository(db), lambda: NOW)
+    events = Events(db, endpoints, lambda: datetime.fromtimestamp(0, UTC))
     app_id = f"app-{uuid.uuid4().hex}"
     batches = history(20261128)
     for app, these in [(f"other-{app_id}", history(5)), (app_id, batches), (app_id, batches[:6])]:

@@ -224,7 +224,7 @@ def campaigns(db: Database, repo: CampaignRepository) -> Campaigns:
         raise NotFound(f"Template not found: {name} ({template_type})")
 
     tags = Tags(TagRepository(db), ARNS, lambda resource: True)
-    segments = Segments(SegmentRepository(db), tags, ARNS, lambda: "", lambda: 0)
+    segments = Segments(SegmentRepository(db), tags, ARNS, lambda: NOW)
     return Campaigns(
         repo, segments, tags, ARNS, no_templates, lambda: NOW, OutboundPolicy(LOOPBACK)
     )

@@ -199,9 +199,8 @@ def request(events: list[Sent], tag: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def events(db: Database) -> Events:
-    now = NOW.isoformat()
-    endpoints = Endpoints(db, EndpointRepository(db), lambda: now)
-    return Events(db, endpoints, lambda: int(NOW.timestamp() * 1000))
+    endpoints = Endpoints(db, EndpointRepository(db), lambda: NOW)
+    return Events(db, endpoints, lambda: NOW)
 
 
 def put_all(events: Events, app_id: str, batches: list[list[Sent]]) -> None:

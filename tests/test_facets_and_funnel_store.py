@@ -157,7 +157,7 @@ def write_randomly(service: Endpoints, app_id: str, rng: random.Random, step: in
 
 def test_facets_follow_every_endpoint_write(db: Database) -> None:
     app_id, neighbour = f"app-{uuid.uuid4().hex}", f"app-{uuid.uuid4().hex}"
-    service = Endpoints(db, EndpointRepository(db), lambda: CREATED)
+    service = Endpoints(db, EndpointRepository(db), lambda: datetime.fromisoformat(CREATED))
     rng = random.Random(5)
     for step in range(400):
         write_randomly(service, app_id, rng, step)
@@ -195,7 +195,7 @@ def test_summed_changes_are_written_once_at_the_end_or_dropped_with_an_error(
 
 def test_deleting_the_app_deletes_its_facets(db: Database) -> None:
     app_id = f"app-{uuid.uuid4().hex}"
-    Endpoints(db, EndpointRepository(db), lambda: CREATED).update(
+    Endpoints(db, EndpointRepository(db), lambda: datetime.fromisoformat(CREATED)).update(
         app_id, "e1", {"Demographic": {"Platform": "ios"}}, "r"
     )
     assert stored_facets(db, app_id) == {("Platform", "ios"): 1}

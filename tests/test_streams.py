@@ -255,7 +255,9 @@ def destinations(receiver: Receiver, file_root: Path) -> Destinations:
 
 @pytest.fixture
 def streams(db: Database, destinations: Destinations) -> EventStreams:
-    return EventStreams(EventStreamRepository(db), destinations, lambda: NOW)
+    return EventStreams(
+        EventStreamRepository(db), destinations, lambda: datetime.fromisoformat(NOW)
+    )
 
 
 @pytest.fixture

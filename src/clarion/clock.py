@@ -17,3 +17,8 @@ def iso(moment: datetime) -> str:
     return (
         moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
     )
+
+
+def epoch_ms(moment: datetime) -> int:
+    """Milliseconds since the epoch: how the store keeps leases, due times and arrivals."""
+    return int(moment.timestamp() * 1000)

@@ -15,7 +15,7 @@ from clarion.arns import Arns, Resource
 from clarion.campaigns.engine import CampaignEngine
 from clarion.campaigns.service import Campaigns
 from clarion.channels.service import Channels
-from clarion.clock import Clock, iso, system_clock
+from clarion.clock import Clock, system_clock
 from clarion.config import Settings
 from clarion.delivery import Adapter
 from clarion.delivery.urls import Providers
@@ -69,13 +69,11 @@ class Clarion:
         self.policy = policy
         file_roots = FileRoots(settings.file_roots)
         self.tags = Tags(TagRepository(self.db), self.arns, self._resource_exists)
-        self.apps = Apps(app_repo, self.tags, self.arns, self.now, policy)
+        self.apps = Apps(app_repo, self.tags, self.arns, clock, policy)
         self.endpoint_store = EndpointRepository(self.db)
-        self.endpoints = Endpoints(self.db, self.endpoint_store, self.now)
-        self.segments = Segments(
-            SegmentRepository(self.db), self.tags, self.arns, self.now, self.now_ms
-        )
-        self.templates = Templates(TemplateRepository(self.db), self.tags, self.arns, self.now)
+        self.endpoints = Endpoints(self.db, self.endpoint_store, clock)
+        self.segments = Segments(SegmentRepository(self.db), self.tags, self.arns, clock)
+        self.templates = Templates(TemplateRepository(self.db), self.tags, self.arns, clock)
         self.campaigns = Campaigns(
             CampaignRepository(self.db),
             self.segments,
@@ -85,15 +83,15 @@ class Clarion:
             clock,
             policy,
         )
-        self.events = Events(self.db, self.endpoints, self.now_ms)
-        self.channels = Channels(ChannelRepository(self.db), self.now, policy)
+        self.events = Events(self.db, self.endpoints, clock)
+        self.channels = Channels(ChannelRepository(self.db), clock, policy)
         destinations = Destinations(
             policy=policy,
             file_roots=file_roots,
             aws_endpoint_url=settings.aws_endpoint_url,
             file_max_bytes=settings.stream_file_max_bytes,
         )
-        self.streams = EventStreams(EventStreamRepository(self.db), destinations, self.now)
+        self.streams = EventStreams(EventStreamRepository(self.db), destinations, clock)
         self.exporter = Exporter(
             ExportRepository(self.db),
             self.arns,
@@ -115,13 +113,10 @@ class Clarion:
             self.endpoint_store,
             self.segments,
             locations,
-            self.now,
-            self.now_ms,
+            clock,
         )
         new_job = threading.Event()
-        self.jobs = Jobs(
-            runs.repo, runs, self.segments, locations, self.now, self.now_ms, new_job.set
-        )
+        self.jobs = Jobs(runs.repo, runs, self.segments, locations, clock, new_job.set)
         self.job_worker = Loop("clarion-jobs", self.jobs.work, 2.0, runs.stopping, new_job)
         deliveries = DeliveryRepository(self.db)
         self.secrets = SecretRepository(self.db)
@@ -132,7 +127,7 @@ class Clarion:
             deliveries,
             self.events,
             self.public_url,
-            self.now_ms,
+            clock,
         )
         self.providers = Providers(
             email_url=settings.email_url,
@@ -156,7 +151,7 @@ class Clarion:
             self.dispatcher,
             self._template_for,
             self._channel_for,
-            self.now_ms,
+            clock,
             message_domain=urlsplit(self.public_url).hostname or "clarion",
             retry=RetryPolicy(
                 settings.retry_base_seconds,
@@ -166,7 +161,7 @@ class Clarion:
             decorator=self.engagement.decorator,
         )
         self.retries = Loop("clarion-retries", self.messages.retry_due, 0.5)
-        self.otp = Otp(OtpRepository(self.db), self.messages, self.now_ms)
+        self.otp = Otp(OtpRepository(self.db), self.messages, clock)
         self.engine = CampaignEngine(
             self.db,
             RunRepository(self.db),
@@ -223,12 +218,6 @@ class Clarion:
             return self.channels.get(app_id, platform)
         except (NotFound, KeyError):
             return None
-
-    def now(self) -> str:
-        return iso(self.clock())
-
-    def now_ms(self) -> int:
-        return int(self.clock().timestamp() * 1000)
 
     def start(self) -> None:
         self.db.migrate()

@@ -13,6 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from clarion.channels.service import Channels
+from clarion.clock import system_clock
 from clarion.config import load_settings
 from clarion.outbound import LOOPBACK, OutboundPolicy
 from clarion.store.channels import ChannelRepository
@@ -137,7 +138,7 @@ def channels_store(server: Server) -> Iterator[Channels]:
     ).sqlalchemy_url
     db = Database(url)
     try:
-        yield Channels(ChannelRepository(db), lambda: "", OutboundPolicy(LOOPBACK))
+        yield Channels(ChannelRepository(db), system_clock, OutboundPolicy(LOOPBACK))
     finally:
         db.dispose()
 

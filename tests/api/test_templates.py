@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from clarion.arns import Arns
+from clarion.clock import system_clock
 from clarion.config import load_settings
 from clarion.errors import NotFound
 from clarion.store.database import Database
@@ -139,7 +140,7 @@ def store(server: Server) -> Iterator[Templates]:
     arns = Arns("us-east-1", "000000000000")
     try:
         tags = Tags(TagRepository(db), arns, lambda resource: True)
-        yield Templates(TemplateRepository(db), tags, arns, lambda: "")
+        yield Templates(TemplateRepository(db), tags, arns, system_clock)
     finally:
         db.dispose()
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from clarion import paging
 from clarion.apps.settings import apply_settings_update
 from clarion.arns import Arns
+from clarion.clock import Clock, iso
 from clarion.errors import BadRequest, NotFound
 from clarion.outbound import OutboundPolicy
 from clarion.store.apps import AppRecord, AppRepository
@@ -23,14 +24,14 @@ class Apps:
         repo: AppRepository,
         tags: Tags,
         arns: Arns,
-        now: Callable[[], str],
+        clock: Clock,
         policy: OutboundPolicy,
     ) -> None:
         self.policy = policy
         self.repo = repo
         self.tags = tags
         self.arns = arns
-        self.now = now
+        self.clock = clock
 
     def create(self, name: str, tags: Mapping[str, str]) -> dict[str, Any]:
         if not name.strip() or len(name) > MAX_NAME_LENGTH:
@@ -39,7 +40,7 @@ class Apps:
             )
         validate_tags(tags, "CreateApplicationRequest.tags")
         app_id = uuid.uuid4().hex
-        self.repo.insert(app_id, name, self.now(), {})
+        self.repo.insert(app_id, name, iso(self.clock()), {})
         self.tags.repo.put(self.arns.app(app_id), app_id, tags)
         return self.get(app_id)
 
@@ -77,7 +78,7 @@ class Apps:
         hook_url = (request.get("CampaignHook") or {}).get("WebUrl")
         if hook_url:
             self.policy.check_url(hook_url, "WriteApplicationSettingsRequest.CampaignHook.WebUrl")
-        settings = apply_settings_update(self.record(app_id).settings, request, self.now())
+        settings = apply_settings_update(self.record(app_id).settings, request, iso(self.clock()))
         self.repo.update_settings(app_id, settings)
         return self._settings_response(app_id, settings)
 

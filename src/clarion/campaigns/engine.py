@@ -2,12 +2,13 @@
 
 One loop, every node: ``plan`` turns schedules into PENDING runs (one per treatment and
 moment, stored once however many nodes plan), ``work`` claims due runs by lease and runs
-them. A run walks the segment's members in storage order, 500 at a time: each endpoint is
-assigned its treatment (or the holdout) by a stable hash, checked against opt-out, quiet time
-and limits, and handed to the sending loop, whose ledger keys the message by (run, endpoint)
-so a run resumed after a crash never makes a message twice. The run's position commits after
-each batch. A local-time run goes in waves: each pass sends to the endpoints whose own time
-zone has reached the run's wall-clock time, and the run sleeps (its lease) until the next wave.
+them. A run walks the segment's members in storage order, ``BATCH`` at a time: each endpoint
+is assigned its treatment (or the holdout) by a stable hash, checked against the eligibility
+rules (opt-out, quiet time, limits), and handed to the sending loop, whose ledger keys the
+message by (run, endpoint) so a run resumed after a crash never makes a message twice. The
+run's position commits after each batch. A local-time run goes in waves: each pass sends to
+the endpoints whose own time zone has reached the run's wall-clock time, and the run sleeps
+(its lease) until the next wave.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from clarion.campaigns.schedule import (
 )
 from clarion.campaigns.service import Campaigns
 from clarion.campaigns.treatments import treatment_sizes
-from clarion.clock import iso
+from clarion.clock import Clock, epoch_ms, iso
 from clarion.errors import ClarionError, NotFound
 from clarion.events.service import Accepted
 from clarion.messaging import outcomes
@@ -93,7 +94,7 @@ class CampaignEngine:
         messages: Messages,
         ledger: DeliveryRepository,
         app_settings: Callable[[str], Mapping[str, Any]],
-        clock: Callable[[], datetime],
+        clock: Clock,
         wake: Callable[[], None],
         policy: OutboundPolicy,
     ) -> None:
@@ -112,9 +113,6 @@ class CampaignEngine:
         self.wake = wake
         """Tells the sender that triggered messages have committed."""
         self.stopping = threading.Event()
-
-    def now_ms(self) -> int:
-        return int(self.clock().timestamp() * 1000)
 
     # --- planning -----------------------------------------------------------------------
 
@@ -172,8 +170,8 @@ class CampaignEngine:
             "id": uuid.uuid4().hex,
             "treatment_id": str(treatment.index),
             "campaign_version": campaign.version,
-            "scheduled_ms": int(moment.timestamp() * 1000),
-            "due_ms": int(due.timestamp() * 1000),
+            "scheduled_ms": epoch_ms(moment),
+            "due_ms": epoch_ms(due),
         }
 
     # --- working ------------------------------------------------------------------------
@@ -181,10 +179,10 @@ class CampaignEngine:
     def work(self) -> int:
         """Claim and advance every due run; how many were worked on."""
         worked = 0
-        for run in self.runs.due(self.now_ms()):
+        for run in self.runs.due(epoch_ms(self.clock())):
             if self.stopping.is_set():
                 break
-            now_ms = self.now_ms()
+            now_ms = epoch_ms(self.clock())
             if not self.runs.claim(run, now_ms, now_ms + LEASE_MS):
                 continue
             try:
@@ -206,7 +204,7 @@ class CampaignEngine:
             self.runs.update(None, run, state="CANCELLED", end=iso(self.clock()))
             return
         if found.state == "PAUSED":
-            self.runs.update(None, run, lease_until_ms=self.now_ms() + 1000)
+            self.runs.update(None, run, lease_until_ms=epoch_ms(self.clock()) + 1000)
             return
         definition = found.definition
         treatment = treatments(definition)[int(run.treatment_id)]
@@ -249,7 +247,7 @@ class CampaignEngine:
             conn,
             app_id,
             keys,
-            since_ms=self.now_ms() - window_ms,
+            since_ms=epoch_ms(self.clock()) - window_ms,
             campaign_id=None if limits.daily_across_campaigns else campaign_id,
         )
         return daily, self.ledger.counts(conn, app_id, keys, campaign_id=campaign_id)
@@ -431,7 +429,7 @@ class _Pass:
         next_wave: int | None = self.position.get("next_wave")
         while not engine.stopping.is_set():
             if engine.state(run) == "PAUSED":
-                self._save(after=after, lease_until_ms=engine.now_ms() + 1000)
+                self._save(after=after, lease_until_ms=epoch_ms(engine.clock()) + 1000)
                 return
             if self._expired():
                 self._finish("EXPIRED")
@@ -443,7 +441,7 @@ class _Pass:
                 wave = self._send(batch)
             except HookUnavailable as error:
                 log.warning("campaign run %s waits for its web hook: %s", run.id, error)
-                self._save(after=after, lease_until_ms=engine.now_ms() + HOOK_RETRY_MS)
+                self._save(after=after, lease_until_ms=epoch_ms(engine.clock()) + HOOK_RETRY_MS)
                 return
             if wave is not None:
                 next_wave = wave if next_wave is None else min(next_wave, wave)
@@ -486,7 +484,7 @@ class _Pass:
                 )
                 if due > now:
                     self.zones_waiting.add(zone)
-                    due_ms = int(due.timestamp() * 1000)
+                    due_ms = epoch_ms(due)
                     later = due_ms if later is None else min(later, due_ms)
                     continue
                 deadline = campaign_limits.delivery_deadline(self.limits, due)
@@ -568,7 +566,7 @@ class _Pass:
                 self.engine.messages.events,
                 conn,
                 self.run.app_id,
-                self.engine.now_ms(),
+                epoch_ms(self.engine.clock()),
                 [
                     (
                         s.key,
@@ -662,7 +660,7 @@ class _Pass:
         held = [(key, channel) for key, channel, why in skipped if why == "HOLDOUT"]
         if not held:
             return
-        now = engine.now_ms()
+        now = epoch_ms(engine.clock())
         with engine.db.write() as conn:
             known = engine.ledger.known_sources(conn, [f"{run.id}/{key}" for key, _ in held])
             engine.ledger.add(
@@ -694,7 +692,7 @@ class _Pass:
         self.metrics[name] = int(self.metrics.get(name, 0)) + amount
 
     def _save(self, **position: Any) -> None:
-        lease = position.pop("lease_until_ms", self.engine.now_ms() + LEASE_MS)
+        lease = position.pop("lease_until_ms", epoch_ms(self.engine.clock()) + LEASE_MS)
         self.position.update(position)
         self.engine.runs.update(None, self.run, **self._progress(), lease_until_ms=lease)
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from clarion.channels.rules import PLATFORMS, ChannelState, Platform, apply_update, shown
+from clarion.clock import Clock, iso
 from clarion.errors import NotFound
 from clarion.outbound import OutboundPolicy
 from clarion.store.channels import ChannelRecord, ChannelRepository
@@ -16,11 +17,9 @@ _IN_APP = {"Enabled": True, "IsArchived": False, "Version": 0}
 
 
 class Channels:
-    def __init__(
-        self, repo: ChannelRepository, now: Callable[[], str], policy: OutboundPolicy
-    ) -> None:
+    def __init__(self, repo: ChannelRepository, clock: Clock, policy: OutboundPolicy) -> None:
         self.repo = repo
-        self.now = now
+        self.clock = clock
         self.policy = policy
 
     def get(self, app_id: str, platform: str) -> dict[str, Any]:
@@ -36,7 +35,7 @@ class Channels:
 
         def change(current: ChannelRecord | None) -> ChannelRecord:
             state = apply_update(rules, _state(current) if current else None, request)
-            now = self.now()
+            now = iso(self.clock())
             return ChannelRecord(
                 app_id=app_id,
                 channel_type=platform,

@@ -3,10 +3,11 @@ concurrent updates to one endpoint never lose each other's fields."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from clarion.clock import Clock, iso
 from clarion.endpoints import rules
 from clarion.errors import BadRequest, NotFound
 from clarion.store.database import Database
@@ -38,10 +39,10 @@ def response(app_id: str, stored: StoredEndpoint) -> dict[str, Any]:
 
 
 class Endpoints:
-    def __init__(self, db: Database, repo: EndpointRepository, now: Callable[[], str]) -> None:
+    def __init__(self, db: Database, repo: EndpointRepository, clock: Clock) -> None:
         self.db = db
         self.repo = repo
-        self.now = now
+        self.clock = clock
 
     def update(
         self, app_id: str, endpoint_id: str, request: Mapping[str, Any], request_id: str
@@ -125,7 +126,7 @@ class Endpoints:
 
     def apply(self, writer: EndpointWriter, updates: Sequence[Update], request_id: str) -> None:
         """Merge and store updates inside the caller's transaction (PutEvents uses this too)."""
-        now = self.now()
+        now = iso(self.clock())
         existing = writer.lock(rules.endpoint_id_key(u.endpoint_id) for u in updates)
         known = writer.attribute_names()
         added: dict[str, set[str]] = {}

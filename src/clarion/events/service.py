@@ -4,10 +4,11 @@ them into the rollups — all in one transaction, committed before the 202 goes 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from clarion.clock import Clock, epoch_ms
 from clarion.endpoints import rules as endpoint_rules
 from clarion.endpoints.service import Endpoints, Update
 from clarion.errors import BadRequest, PayloadTooLarge
@@ -45,10 +46,10 @@ class Triggers(Protocol):
 
 
 class Events:
-    def __init__(self, db: Database, endpoints: Endpoints, now_ms: Callable[[], int]) -> None:
+    def __init__(self, db: Database, endpoints: Endpoints, clock: Clock) -> None:
         self.db = db
         self.endpoints = endpoints
-        self.now_ms = now_ms
+        self.clock = clock
 
     def put(
         self,
@@ -147,7 +148,7 @@ class Events:
         writer = EventWriter(conn, app_id)
         ordinals = writer.ordinals({c.endpoint_key for c in candidates})
         accepted, refused = self._within_type_quota(writer, candidates)
-        arrival = self.now_ms()
+        arrival = epoch_ms(self.clock())
         inserted = writer.insert_events(
             [
                 {

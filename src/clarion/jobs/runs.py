@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from clarion.clock import Clock, epoch_ms, iso
 from clarion.endpoints import rules
 from clarion.endpoints.service import Endpoints, Update, response
 from clarion.errors import ClarionError
@@ -97,8 +98,7 @@ class Runs:
         members: EndpointRepository,
         segments: Segments,
         locations: Locations,
-        now: Callable[[], str],
-        now_ms: Callable[[], int],
+        clock: Clock,
     ) -> None:
         self.db = db
         self.repo = repo
@@ -106,8 +106,7 @@ class Runs:
         self.members = members
         self.segments = segments
         self.locations = locations
-        self.now = now
-        self.now_ms = now_ms
+        self.clock = clock
         self.stopping = threading.Event()
 
     def run(
@@ -127,11 +126,14 @@ class Runs:
         except (LocationError, ClarionError) as error:
             tally.piece_failed()
             tally.failures.append(error.message if isinstance(error, ClarionError) else str(error))
-            self._save(job, tally, status="FAILED", completion_date=self.now())
+            self._save(job, tally, status="FAILED", completion_date=iso(self.clock()))
             return
         failed = tally.total_pieces > 0 and tally.failed_pieces == tally.total_pieces
         self._save(
-            job, tally, status="FAILED" if failed else "COMPLETED", completion_date=self.now()
+            job,
+            tally,
+            status="FAILED" if failed else "COMPLETED",
+            completion_date=iso(self.clock()),
         )
         if job.job_type == "IMPORT" and job.segment_id:
             self.segments.set_import_size(job.app_id, job.segment_id)
@@ -260,7 +262,7 @@ class Runs:
     # --- shared -------------------------------------------------------------------------
 
     def _lease(self) -> int:
-        return self.now_ms() + LEASE_MS
+        return epoch_ms(self.clock()) + LEASE_MS
 
     def _save(self, job: JobRecord, tally: _Tally, **values: Any) -> None:
         values.setdefault("lease_until_ms", self._lease())

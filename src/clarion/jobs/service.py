@@ -14,6 +14,7 @@ from typing import Any
 
 from clarion import paging
 from clarion.arns import check_role_arn
+from clarion.clock import Clock, epoch_ms, iso
 from clarion.errors import BadRequest, NotFound
 from clarion.jobs.locations import Locations
 from clarion.jobs.runs import LEASE_MS, Progress, Runs
@@ -32,16 +33,14 @@ class Jobs:
         runs: Runs,
         segments: Segments,
         locations: Locations,
-        now: Callable[[], str],
-        now_ms: Callable[[], int],
+        clock: Clock,
         wake: Callable[[], None],
     ) -> None:
         self.repo = repo
         self.runs = runs
         self.segments = segments
         self.locations = locations
-        self.now = now
-        self.now_ms = now_ms
+        self.clock = clock
         self.wake = wake
         """Tells the job worker a job was created."""
 
@@ -138,10 +137,10 @@ class Jobs:
     def work(self) -> int:
         """Claim and run every unfinished job nobody holds; how many were run."""
         ran = 0
-        for app_id, job_id in self.repo.unfinished(self.now_ms()):
+        for app_id, job_id in self.repo.unfinished(epoch_ms(self.clock())):
             if self.runs.stopping.is_set():
                 break
-            now_ms = self.now_ms()
+            now_ms = epoch_ms(self.clock())
             if not self.repo.claim(app_id, job_id, now_ms, now_ms + LEASE_MS):
                 continue
             job = self.repo.get(app_id, job_id)
@@ -183,8 +182,8 @@ class Jobs:
         held: bool = False,
     ) -> JobRecord:
         job_id = uuid.uuid4().hex
-        lease = self.now_ms() + LEASE_MS if held else 0
-        self.repo.insert(app_id, job_id, job_type, segment_id, self.now(), definition, lease)
+        lease = epoch_ms(self.clock()) + LEASE_MS if held else 0
+        self.repo.insert(app_id, job_id, job_type, segment_id, iso(self.clock()), definition, lease)
         self.wake()
         found = self.repo.get(app_id, job_id)
         assert found is not None

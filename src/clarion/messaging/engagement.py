@@ -7,6 +7,7 @@ import dataclasses
 import uuid
 from collections.abc import Callable
 
+from clarion.clock import Clock, epoch_ms
 from clarion.delivery.base import Email
 from clarion.events.service import Events
 from clarion.messaging import outcomes
@@ -27,7 +28,7 @@ class Engagement:
         ledger: DeliveryRepository,
         events: Events,
         public_url: str,
-        now_ms: Callable[[], int],
+        clock: Clock,
     ) -> None:
         self.db = db
         self.repo = repo
@@ -35,7 +36,7 @@ class Engagement:
         self.ledger = ledger
         self.events = events
         self.public_url = public_url.rstrip("/")
-        self.now_ms = now_ms
+        self.clock = clock
         self._signer: Signer | None = None
 
     def load_key(self) -> None:
@@ -115,7 +116,7 @@ class Engagement:
                 self.events,
                 conn,
                 delivery.app_id,
-                self.now_ms(),
+                epoch_ms(self.clock()),
                 [
                     (
                         delivery.endpoint_key,

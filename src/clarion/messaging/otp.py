@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
+from clarion.clock import Clock, epoch_ms
 from clarion.errors import BadRequest
 from clarion.messaging.service import Messages
 from clarion.store.otp import Guess, OtpKey, OtpRepository, StoredCode
@@ -77,10 +78,10 @@ def digest(code: str, salt: bytes) -> bytes:
 
 
 class Otp:
-    def __init__(self, repo: OtpRepository, messages: Messages, now_ms: Callable[[], int]) -> None:
+    def __init__(self, repo: OtpRepository, messages: Messages, clock: Clock) -> None:
         self.repo = repo
         self.messages = messages
-        self.now_ms = now_ms
+        self.clock = clock
 
     def send(self, app_id: str, request: Mapping[str, Any], request_id: str) -> dict[str, Any]:
         checked = parameters(request)
@@ -91,7 +92,7 @@ class Otp:
             StoredCode(
                 digest(code, salt),
                 salt,
-                self.now_ms() + checked["ValidityPeriod"] * 60_000,
+                epoch_ms(self.clock()) + checked["ValidityPeriod"] * 60_000,
                 checked["AllowedAttempts"],
             ),
         )
@@ -127,7 +128,7 @@ class Otp:
         is used up, a wrong one costs an attempt."""
 
         def judge(stored: StoredCode) -> Guess:
-            if stored.expires_ms < self.now_ms() or stored.attempts_left < 1:
+            if stored.expires_ms < epoch_ms(self.clock()) or stored.attempts_left < 1:
                 return Guess.VOID
             right = hmac.compare_digest(digest(request["Otp"], stored.salt), stored.code_hash)
             return Guess.RIGHT if right else Guess.WRONG

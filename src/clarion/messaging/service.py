@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from clarion.channels.kinds import ChannelType
+from clarion.clock import Clock, epoch_ms
 from clarion.delivery.base import Email, Result
 from clarion.endpoints import rules as endpoint_rules
 from clarion.endpoints.service import Endpoints
@@ -97,7 +98,7 @@ class Messages:
         dispatcher: Dispatcher,
         template_for: TemplateFor,
         channel_for: ChannelFor,
-        now_ms: Callable[[], int],
+        clock: Clock,
         message_domain: str,
         retry: RetryPolicy,
         decorator: Callable[[str], Callable[[Email], Email]],
@@ -109,7 +110,7 @@ class Messages:
         self.dispatcher = dispatcher
         self.template_for = template_for
         self.channel_for = channel_for
-        self.now_ms = now_ms
+        self.clock = clock
         self.message_domain = message_domain
         self.retry = retry
         self.decorator = decorator
@@ -367,7 +368,7 @@ class Messages:
     ) -> list[_Work]:
         """Write the messages to the ledger (those whose source key it already holds are left
         out) and the rendering failures' events; returns the work written."""
-        now = self.now_ms()
+        now = epoch_ms(self.clock())
         known = self.ledger.known_sources(
             conn, [item.source_key for item in sending if item.source_key]
         )
@@ -426,7 +427,7 @@ class Messages:
     ) -> list[outcomes.Status]:
         """Store attempts' outcomes, the events of the final ones, and when to try the others
         again, in one transaction."""
-        now = self.now_ms()
+        now = epoch_ms(self.clock())
         statuses: list[outcomes.Status] = []
         updates: list[dict[str, Any]] = []
         finals: dict[str, list[_Final]] = {}
@@ -476,7 +477,7 @@ class Messages:
             self.events,
             conn,
             app_id,
-            self.now_ms(),
+            epoch_ms(self.clock()),
             [
                 (endpoint_key, f"{message.get('message_id', '')}/{event.event_type}", event)
                 for endpoint_key, channel, message, outcome, detail in finals
@@ -490,7 +491,7 @@ class Messages:
 
     def retry_due(self) -> int:
         """Try again the PENDING messages that are due; how many were tried."""
-        now = self.now_ms()
+        now = epoch_ms(self.clock())
         due = self.ledger.claim_due(now, now + self._attempt_lease_ms(), RETRY_BATCH)
         if not due:
             return 0

@@ -7,13 +7,14 @@ keeps it, so campaigns can pin a version and GetSegmentVersion answers old ones 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
 
 from clarion import paging
 from clarion.arns import Arns
+from clarion.clock import Clock, epoch_ms, iso
 from clarion.errors import BadRequest, NotFound
 from clarion.numbers import version_number
 from clarion.segments import membership
@@ -32,8 +33,7 @@ class Segments:
         repo: SegmentRepository,
         tags: Tags,
         arns: Arns,
-        now: Callable[[], str],
-        now_ms: Callable[[], int],
+        clock: Clock,
     ) -> None:
         self.repo = repo
         self._listings = paging.VersionListings(
@@ -41,15 +41,14 @@ class Segments:
         )
         self.tags = tags
         self.arns = arns
-        self.now = now
-        self.now_ms = now_ms
+        self.clock = clock
 
     def create(self, app_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
         definition = self._definition({}, request, app_id, None)
         tags = request.get("tags") or {}
         validate_tags(tags, "WriteSegmentRequest.tags")
         segment_id = uuid.uuid4().hex
-        self.repo.insert(app_id, segment_id, "DIMENSIONAL", self.now(), definition)
+        self.repo.insert(app_id, segment_id, "DIMENSIONAL", iso(self.clock()), definition)
         self.tags.repo.put(self.arns.segment(app_id, segment_id), app_id, tags)
         return self.get(app_id, segment_id)
 
@@ -57,7 +56,7 @@ class Segments:
         """A new IMPORT segment; its members are what import jobs list for it."""
         segment_id = uuid.uuid4().hex
         definition = {"Name": name, "ImportDefinition": dict(import_definition)}
-        self.repo.insert(app_id, segment_id, "IMPORT", self.now(), definition)
+        self.repo.insert(app_id, segment_id, "IMPORT", iso(self.clock()), definition)
         return segment_id
 
     def set_import_size(self, app_id: str, segment_id: str) -> None:
@@ -72,7 +71,7 @@ class Segments:
         definition = self._definition(current.definition, request, app_id, segment_id)
         if "tags" in request:
             validate_tags(request["tags"] or {}, "WriteSegmentRequest.tags")
-        if self.repo.add_version(app_id, segment_id, self.now(), definition) is None:
+        if self.repo.add_version(app_id, segment_id, iso(self.clock()), definition) is None:
             raise NotFound(f"Segment not found: {segment_id}")
         if request.get("tags"):
             self.tags.tag(self.arns.segment(app_id, segment_id), request["tags"])
@@ -123,7 +122,7 @@ class Segments:
         scope = membership.Scope(
             app_id,
             lambda source, at: self._definition_of(app_id, source, at),
-            self.now_ms(),
+            epoch_ms(self.clock()),
             self.repo.db.dialect,
         )
         return membership.condition(segment_id, found.definition, scope)
@@ -158,7 +157,7 @@ class Segments:
                 "WriteSegmentRequest needs Dimensions or SegmentGroups to say who is in the segment"
             )
         self._check_sources(definition.get("SegmentGroups") or {}, app_id, segment_id)
-        count_dimensions(definition, now_ms=self.now_ms())
+        count_dimensions(definition, now_ms=epoch_ms(self.clock()))
         return definition
 
     def _check_sources(

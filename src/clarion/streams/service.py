@@ -7,10 +7,11 @@ change the RoleArn, say) keeps the cursor, so events still waiting for it are no
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from clarion.arns import check_role_arn
+from clarion.clock import Clock, iso
 from clarion.errors import NotFound
 from clarion.store.streams import EventStream, EventStreamRepository
 from clarion.streams.destinations import Destinations
@@ -18,18 +19,18 @@ from clarion.streams.destinations import Destinations
 
 class EventStreams:
     def __init__(
-        self, repo: EventStreamRepository, destinations: Destinations, now: Callable[[], str]
+        self, repo: EventStreamRepository, destinations: Destinations, clock: Clock
     ) -> None:
         self.repo = repo
         self.destinations = destinations
-        self.now = now
+        self.clock = clock
 
     def put(self, app_id: str, request: Mapping[str, Any], updated_by: str) -> dict[str, Any]:
         target: str = request["DestinationStreamArn"]
         role_arn: str = request["RoleArn"]
         check_role_arn(role_arn, "WriteEventStream.RoleArn")
         self.destinations.check(target, app_id)
-        self.repo.put(app_id, target, role_arn, self.now(), updated_by)
+        self.repo.put(app_id, target, role_arn, iso(self.clock()), updated_by)
         return self.get(app_id)
 
     def get(self, app_id: str) -> dict[str, Any]:

@@ -24,12 +24,13 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from clarion import paging
 from clarion.arns import Arns
+from clarion.clock import Clock, iso
 from clarion.errors import BadRequest, NotFound
 from clarion.numbers import version_number
 from clarion.store.templates import TemplateRecord, TemplateRepository, VersionSummary
@@ -86,13 +87,11 @@ class _Compiled:
 
 
 class Templates:
-    def __init__(
-        self, repo: TemplateRepository, tags: Tags, arns: Arns, now: Callable[[], str]
-    ) -> None:
+    def __init__(self, repo: TemplateRepository, tags: Tags, arns: Arns, clock: Clock) -> None:
         self.repo = repo
         self.tags = tags
         self.arns = arns
-        self.now = now
+        self.clock = clock
         self._compiled = _Compiled(CACHE_SIZE)
 
     def arn(self, name: str, template_type: str) -> str:
@@ -109,7 +108,7 @@ class Templates:
         tags = request.get("tags") or {}
         validate_tags(tags, f"{kind.request}.tags")
         revision = uuid.uuid4().hex
-        if not self.repo.insert(name, template_type, self.now(), revision, document):
+        if not self.repo.insert(name, template_type, iso(self.clock()), revision, document):
             raise BadRequest(
                 f"Template {name} ({template_type}) already exists; update it, or delete it first"
             )
@@ -147,7 +146,7 @@ class Templates:
             if editor is None:
                 raise _missing(name, template_type)
             if create_new_version:
-                written = editor.add_version(self.now(), revision, document)
+                written = editor.add_version(iso(self.clock()), revision, document)
             else:
                 written = editor.latest()
                 if number is not None and number != written:
@@ -158,7 +157,7 @@ class Templates:
                         f"({template_type}), {written}: only the latest version can be updated "
                         "in place; leave out version, or set create-new-version=true"
                     )
-                editor.overwrite(written, self.now(), revision, document)
+                editor.overwrite(written, iso(self.clock()), revision, document)
         self._compiled.put(
             TemplateVersion(name, template_type, str(written), revision, document, parts)
         )

@@ -13,12 +13,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from clarion.clock import Clock
 from clarion.templates.handlebars.limits import MAX_OUTPUT, RenderError
 
 DYNAMIC: Any = object()
@@ -31,7 +31,7 @@ class Call:
 
     args: list[Any]
     hash: dict[str, Any]
-    clock: Callable[[], datetime]
+    clock: Clock
 
 
 def to_text(value: Any) -> str:
