@@ -275,7 +275,7 @@ def export_file(
 
     clarion = _open(data_dir)
     try:
-        if not clarion.apps.repo.exists(app):
+        if not clarion.apps.exists(app):
             raise NotFound(f"App not found: {app}")
         where = clarion.jobs.runs.where(app, segment, version)
         total = clarion.endpoint_store.count_members(app, where)

@@ -236,7 +236,7 @@ class Clarion:
     def _resource_exists(self, resource: Resource) -> bool:
         """Apps, segments, campaigns and templates exist so far; journeys come later."""
         if resource.kind == "app":
-            return self.apps.repo.exists(resource.resource_id)
+            return self.apps.exists(resource.resource_id)
         if resource.kind == "segment" and resource.app_id is not None:
             return self.segments.exists(resource.app_id, resource.resource_id)
         if resource.kind == "campaign" and resource.app_id is not None:

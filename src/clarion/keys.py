@@ -9,6 +9,8 @@ from clarion.clock import Clock, iso
 from clarion.errors import NotFound
 from clarion.store.keys import ActiveKey, KeyRecord, KeyRepository
 
+__all__ = ["ActiveKey", "KeyRecord", "Keys"]
+
 _KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 

@@ -23,7 +23,7 @@ from clarion.errors import (
     NotFound,
     NotImplementedYet,
 )
-from clarion.store.keys import ActiveKey
+from clarion.keys import ActiveKey
 
 log = logging.getLogger("clarion.api")
 
@@ -180,5 +180,5 @@ class Pipeline:
         """Scope before existence, so a limited key learns nothing about other apps."""
         if not ctx.may_see(app_id):
             raise Forbidden(f"This access key may not act on app {app_id}")
-        if not self.clarion.apps.repo.exists(app_id):
+        if not self.clarion.apps.exists(app_id):
             raise NotFound(f"Application not found: {app_id}")

@@ -44,6 +44,9 @@ class Apps:
         self.tags.repo.put(self.arns.app(app_id), app_id, tags)
         return self.get(app_id)
 
+    def exists(self, app_id: str) -> bool:
+        return self.repo.exists(app_id)
+
     def record(self, app_id: str) -> AppRecord:
         record = self.repo.get(app_id)
         if record is None:
