@@ -46,6 +46,10 @@ class Refused(Exception):
     """The policy does not let the server connect to this host."""
 
 
+class Unresolved(Refused):
+    """The name does not resolve now: nothing to connect to, and nothing to judge yet."""
+
+
 def parse_networks(text: str) -> tuple[IPNetwork, ...]:
     """``10.0.0.0/8,192.168.1.5,::1`` (commas, spaces or colons between IPv4 entries are not
     accepted: IPv6 needs the colons) as networks; ValueError names the entry that is not one."""
@@ -87,21 +91,16 @@ class OutboundPolicy:
 
     def resolve(self, host: str, port: int) -> list[IPAddress]:
         """Every address ``host`` resolves to, all of them permitted; Refused otherwise."""
-        try:
-            found = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError) as error:
-            raise Refused(f"{host} cannot be resolved: {error}") from None
-        return self._checked(host, [str(info[4][0]) for info in found])
+        return self._checked(host, _lookup(host, port))
 
     async def resolve_async(self, host: str, port: int) -> list[IPAddress]:
         try:
             found = await anyio.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError) as error:
-            raise Refused(f"{host} cannot be resolved: {error}") from None
-        return self._checked(host, [str(info[4][0]) for info in found])
+            raise Unresolved(f"{host} cannot be resolved: {error}") from None
+        return self._checked(host, _addresses(found))
 
-    def _checked(self, host: str, found: Sequence[str]) -> list[IPAddress]:
-        addresses = list(dict.fromkeys(_unmapped(a.partition("%")[0]) for a in found))
+    def _checked(self, host: str, addresses: Sequence[IPAddress]) -> list[IPAddress]:
         refused = [a for a in addresses if not self.permits(a)]
         if refused:
             raise Refused(
@@ -111,7 +110,7 @@ class OutboundPolicy:
             )
         if not addresses:
             raise Refused(f"{host} resolves to no address")
-        return addresses
+        return list(addresses)
 
     def check_url(self, url: str, member: str, schemes: Sequence[str] = ("https", "http")) -> None:
         """BadRequest naming ``member`` unless ``url`` may be connected to: a scheme of
@@ -127,27 +126,32 @@ class OutboundPolicy:
             raise BadRequest(f"{member} {url!r} must be a URL of {allowed}")
         if not parts.hostname:
             raise BadRequest(f"{member} {url!r} has no host")
-        self.check_host(parts.hostname, port or _DEFAULT_PORTS.get(parts.scheme, 443), member)
+        port = port or _DEFAULT_PORTS.get(parts.scheme, 443)
+        addresses = self.check_host(parts.hostname, port, member)
         if parts.scheme == "http":
-            self.check_plain(parts.hostname, member, url)
+            self._only_inside(addresses, member, url)
 
-    def check_host(self, host: str, port: int, member: str) -> None:
-        """BadRequest unless ``host`` is permitted; names that do not resolve now pass."""
+    def check_host(self, host: str, port: int, member: str) -> list[IPAddress]:
+        """BadRequest unless ``host`` is permitted; what it resolves to now, nothing for a name
+        that does not resolve now (it is checked again when connecting)."""
         if "\x00" in host:
             raise BadRequest(f"{member}: the host name holds a NUL character")
         try:
-            self.resolve(host, port)
+            return self.resolve(host, port)
+        except Unresolved:
+            return []
         except Refused as refusal:
-            if "cannot be resolved" not in str(refusal):
-                raise BadRequest(f"{member}: {refusal}") from None
+            raise BadRequest(f"{member}: {refusal}") from None
 
     def check_plain(self, host: str, member: str, url: str) -> None:
         """Plain http only to hosts inside the operator's allowed networks."""
         try:
-            found = socket.getaddrinfo(host.strip("[]"), 80, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError):
-            found = []
-        addresses = [_unmapped(str(info[4][0]).partition("%")[0]) for info in found]
+            addresses = _lookup(host, 80)
+        except Unresolved:
+            addresses = []
+        self._only_inside(addresses, member, url)
+
+    def _only_inside(self, addresses: Sequence[IPAddress], member: str, url: str) -> None:
         if not addresses or not all(self.operator_allowed(a) for a in addresses):
             raise BadRequest(
                 f"{member} {url!r}: plain http is allowed only to hosts in the networks the "
@@ -178,6 +182,19 @@ class OutboundPolicy:
 
 
 _DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def _lookup(host: str, port: int) -> list[IPAddress]:
+    try:
+        found = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        raise Unresolved(f"{host} cannot be resolved: {error}") from None
+    return _addresses(found)
+
+
+def _addresses(found: Sequence[tuple[Any, ...]]) -> list[IPAddress]:
+    """getaddrinfo's answers as addresses, once each, zone ids dropped."""
+    return list(dict.fromkeys(_unmapped(str(info[4][0]).partition("%")[0]) for info in found))
 
 
 def _unmapped(text: str) -> IPAddress:
