@@ -1,0 +1,1 @@
+"""Journeys: Pinpoint's multi-step flows."""
