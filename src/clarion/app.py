@@ -136,7 +136,9 @@ def build_app(clarion: Clarion) -> Starlette:
         clarion.dispatcher.start()
         clarion.retries.start()
         clarion.campaign_loop.start()
+        clarion.journey_loop.start()
         yield
+        clarion.journey_loop.stop()
         clarion.campaign_loop.stop()
         clarion.retries.stop()
         clarion.dispatcher.stop()

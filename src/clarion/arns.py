@@ -49,6 +49,9 @@ class Arns:
     def campaign(self, app_id: str, campaign_id: str) -> str:
         return f"{self.app(app_id)}/campaigns/{campaign_id}"
 
+    def journey(self, app_id: str, journey_id: str) -> str:
+        return f"{self.app(app_id)}/journeys/{journey_id}"
+
     def parse(self, arn: str) -> Resource:
         """The resource an ARN names; BadRequest unless it is one of Pinpoint's taggable kinds
         in this Clarion's region and account."""

@@ -6,7 +6,7 @@ The HTTP layer and the CLI both start from here; nothing here knows about HTTP.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,11 +22,15 @@ from clarion.delivery.urls import Providers
 from clarion.delivery.webpush import Vapid, new_vapid_pem
 from clarion.endpoints.service import Endpoints
 from clarion.errors import NotFound
-from clarion.events.service import Events
+from clarion.events.service import Accepted, Events
 from clarion.file_roots import FileRoots
 from clarion.jobs.locations import Locations
 from clarion.jobs.runs import Runs
 from clarion.jobs.service import Jobs
+from clarion.journeys.delivery import Delivery
+from clarion.journeys.engine import JourneyEngine
+from clarion.journeys.service import Journeys
+from clarion.journeys.simulate import Simulator
 from clarion.keys import Keys
 from clarion.loops import Loop
 from clarion.messaging.dispatch import Dispatcher
@@ -42,6 +46,7 @@ from clarion.store.database import Database
 from clarion.store.deliveries import DeliveryRepository
 from clarion.store.endpoints import EndpointRepository
 from clarion.store.jobs import JobRepository
+from clarion.store.journeys import JourneyRepository
 from clarion.store.keys import KeyRepository
 from clarion.store.otp import OtpRepository
 from clarion.store.runs import RunRepository
@@ -176,6 +181,37 @@ class Clarion:
             policy,
         )
         self.campaign_loop = Loop("clarion-campaigns", self.engine.step, 0.25, self.engine.stopping)
+        journey_repo = JourneyRepository(self.db)
+        self.journeys = Journeys(
+            journey_repo,
+            self.segments,
+            self.templates.exists,
+            self.tags,
+            self.arns,
+            clock,
+            policy,
+        )
+        self.journey_engine = JourneyEngine(
+            self.db,
+            journey_repo,
+            self.endpoint_store,
+            self.segments,
+            Delivery(
+                self.db,
+                self.messages,
+                deliveries,
+                policy.http_client(timeout=settings.send_timeout_seconds),
+                lambda app_id: self.apps.contact_center(app_id).get("WebUrl"),
+                clock,
+            ),
+            lambda app_id: self.apps.record(app_id).settings,
+            clock,
+        )
+        self.journey_loop = Loop(
+            "clarion-journeys", self.journey_engine.step, 0.25, self.journey_engine.stopping
+        )
+        self.journey_simulator = Simulator(self.journeys, self.journey_engine)
+        self.triggers = _Triggers(self.engine, self.journey_engine, self.journey_loop)
 
     @property
     def public_url(self) -> str:
@@ -229,19 +265,41 @@ class Clarion:
         if self.db.dialect == "sqlite":
             self.engine.runs.release_all()
             self.messages.ledger.release_all()
+            self.journey_engine.repo.release_all()
 
     def close(self) -> None:
         self.db.dispose()
 
     def _resource_exists(self, resource: Resource) -> bool:
-        """Apps, segments, campaigns and templates exist so far; journeys come later."""
+        """Whether a taggable resource (app, segment, campaign, journey, template) exists."""
         if resource.kind == "app":
             return self.apps.exists(resource.resource_id)
         if resource.kind == "segment" and resource.app_id is not None:
             return self.segments.exists(resource.app_id, resource.resource_id)
         if resource.kind == "campaign" and resource.app_id is not None:
             return self.campaigns.exists(resource.app_id, resource.resource_id)
+        if resource.kind == "journey" and resource.app_id is not None:
+            return self.journeys.exists(resource.app_id, resource.resource_id)
         if resource.kind == "template":
             name, _, template_type = resource.resource_id.partition("/")
             return self.templates.exists(name, template_type)
         return False
+
+
+class _Triggers:
+    """What PutEvents' events set off, in their own transaction: event-triggered campaign
+    messages and journey entries."""
+
+    def __init__(self, campaigns: CampaignEngine, journeys: JourneyEngine, loop: Loop) -> None:
+        self.campaigns = campaigns
+        self.journeys = journeys
+        self.loop = loop
+
+    def queue(self, conn: Any, app_id: str, accepted: Sequence[Accepted]) -> int:
+        entered = self.journeys.queue(conn, app_id, accepted)
+        return self.campaigns.queue(conn, app_id, accepted) + entered
+
+    def wake(self) -> None:
+        """What was queued has committed: send the messages, move the new participants."""
+        self.campaigns.wake()
+        self.loop.wake()

@@ -118,11 +118,11 @@ class Harness:
     sink: TimedRecorder
 
     def tick(self) -> None:
-        """What the engine's threads would do now: plan due runs, work them, and send the
-        messages event triggers queued."""
+        """What the engine's threads would do now: plan due runs, work them, send the
+        messages event triggers queued, and move journey participants as far as they go."""
         self.core.engine.plan()
         self.core.engine.work()
-        while self.core.messages.retry_due():
+        while self.core.messages.retry_due() + self.core.journey_engine.step():
             pass
 
     def advance(self, **delta: float) -> None:

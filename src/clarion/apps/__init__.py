@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from clarion import paging
 from clarion.apps.settings import apply_settings_update
@@ -16,6 +17,8 @@ from clarion.store.apps import AppRecord, AppRepository
 from clarion.tags import Tags, validate_tags
 
 MAX_NAME_LENGTH = 256
+CONTACT_CENTER = "ClarionContactCenterUrl"
+"""The settings member that holds the contact-center web hook; never in Pinpoint's answers."""
 
 
 class Apps:
@@ -85,8 +88,28 @@ class Apps:
         self.repo.update_settings(app_id, settings)
         return self._settings_response(app_id, settings)
 
+    def contact_center(self, app_id: str) -> dict[str, Any]:
+        """Where journeys' ContactCenter activities hand participants off: Clarion's own
+        setting, as there is no Amazon Connect here (``docs/journeys.md``)."""
+        url = self.record(app_id).settings.get(CONTACT_CENTER)
+        return {"WebUrl": url} if url else {}
+
+    def set_contact_center(self, app_id: str, url: str | None) -> dict[str, Any]:
+        if url is not None:
+            if urlsplit(url).scheme not in ("https", "http"):
+                raise BadRequest(f"WebUrl must be an http(s) URL; got {url[:200]!r}")
+            self.policy.check_url(url, "WebUrl")
+        settings = {k: v for k, v in self.record(app_id).settings.items() if k != CONTACT_CENTER}
+        if url is not None:
+            settings[CONTACT_CENTER] = url
+        self.repo.update_settings(app_id, settings)
+        return self.contact_center(app_id)
+
     def _settings_response(self, app_id: str, settings: Mapping[str, Any]) -> dict[str, Any]:
-        return {"ApplicationId": app_id, **settings}
+        return {
+            "ApplicationId": app_id,
+            **{k: v for k, v in settings.items() if k != CONTACT_CENTER},
+        }
 
     def _response(self, record: AppRecord) -> dict[str, Any]:
         arn = self.arns.app(record.id)

@@ -74,15 +74,25 @@ class Eligibility:
         return Reach(share, None)
 
     def now(
-        self, document: Mapping[str, Any], at: datetime, *, sent_in_window: int, sent_total: int
+        self,
+        document: Mapping[str, Any],
+        at: datetime,
+        *,
+        sent_in_window: int,
+        sent_total: int,
+        sent_in_timeframe: int = 0,
     ) -> Skip | None:
         """Whether a message the endpoint is reached by may go at ``at``, having had
-        ``sent_in_window`` and ``sent_total`` messages as the limits count them."""
+        ``sent_in_window``, ``sent_total`` and ``sent_in_timeframe`` messages as the limits
+        count them."""
         timezone = (document.get("Demographic") or {}).get("Timezone")
         if self.quiet is not None and in_quiet_time(at, *self.quiet, timezone):
             return Skip.QUIET_TIME
         if not campaign_limits.endpoint_allowed(
-            self.limits, sent_in_window=sent_in_window, sent_total=sent_total
+            self.limits,
+            sent_in_window=sent_in_window,
+            sent_total=sent_total,
+            sent_in_timeframe=sent_in_timeframe,
         ):
             return Skip.CAP
         return None

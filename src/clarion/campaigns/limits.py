@@ -55,6 +55,10 @@ class Limits:
     messages_per_second: int | None = None
     maximum_duration: int | None = None
     session: int | None = None
+    timeframe_days: int | None = None
+    timeframe_cap: int | None = None
+    """A journey's TimeframeCap: at most ``timeframe_cap`` messages of every campaign and
+    journey to one endpoint in ``timeframe_days`` days."""
 
 
 def effective_limits(
@@ -78,18 +82,48 @@ def effective_limits(
 
 
 def endpoint_allowed(
-    limits: Limits, *, sent_in_window: int, sent_total: int, sent_in_session: int = 0
+    limits: Limits,
+    *,
+    sent_in_window: int,
+    sent_total: int,
+    sent_in_session: int = 0,
+    sent_in_timeframe: int = 0,
 ) -> bool:
-    """Whether one more message of the campaign may go to an endpoint that has already had
-    ``sent_in_window`` messages in the last ``DAILY_WINDOW`` (of every campaign of the
-    application when ``limits.daily_across_campaigns``, else of this one), ``sent_total`` from
-    this campaign (all runs, quiet-time skips included) and ``sent_in_session`` from this
-    campaign in the endpoint's current session."""
+    """Whether one more message may go to an endpoint (see ``exceeded``)."""
     return (
-        _under(sent_in_window, limits.daily)
-        and _under(sent_total, limits.total)
-        and _under(sent_in_session, limits.session)
+        exceeded(
+            limits,
+            sent_in_window=sent_in_window,
+            sent_total=sent_total,
+            sent_in_session=sent_in_session,
+            sent_in_timeframe=sent_in_timeframe,
+        )
+        is None
     )
+
+
+def exceeded(
+    limits: Limits,
+    *,
+    sent_in_window: int,
+    sent_total: int,
+    sent_in_session: int = 0,
+    sent_in_timeframe: int = 0,
+) -> str | None:
+    """The limit one more message to an endpoint would break — "DAILY_CAP", "TOTAL_CAP",
+    "SESSION_CAP" or "TIMEFRAME_CAP" — or None. The endpoint has already had
+    ``sent_in_window`` messages in the last ``DAILY_WINDOW`` (of every campaign of the
+    application when ``limits.daily_across_campaigns``, else of this one), ``sent_total``
+    from this campaign (all runs, quiet-time skips included), ``sent_in_session`` from this
+    campaign in its current session and ``sent_in_timeframe`` from every campaign and journey
+    in the last ``timeframe_days``."""
+    checks = (
+        ("DAILY_CAP", sent_in_window, limits.daily),
+        ("TOTAL_CAP", sent_total, limits.total),
+        ("SESSION_CAP", sent_in_session, limits.session),
+        ("TIMEFRAME_CAP", sent_in_timeframe, limits.timeframe_cap),
+    )
+    return next((name for name, count, limit in checks if not _under(count, limit)), None)
 
 
 def send_budget(limits: Limits, *, elapsed_seconds: float, sent: int) -> int | None:

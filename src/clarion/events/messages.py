@@ -18,20 +18,33 @@ their rows would only be written, never read.
 
 Only message event types are examined at all (see :data:`MESSAGE_PREFIXES`), so app events pay
 one string-prefix check each.
+
+Journey messages have a rollup of their own (``daily_journey_messages``): per journey, day,
+event type and activity, how many message events (and ``_journey.send`` events) carried the
+journey's ``journey_id`` and ``journey_activity_id`` (Developer Guide, "Journey events",
+event-streams-data-journey.html, and the journey attributes of "Email events"). The journey
+engagement metrics read it; the application and campaign metrics never do. Like a campaign's
+``_campaign.send``, a ``_journey.send`` is not the endpoint's own activity (:func:`is_sent`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Final
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
 
+from clarion.store.analytics import JourneyMessageKey
 from clarion.store.rollups import Fact, FactKey
 
 MESSAGE_PREFIXES: Final = ("_email.", "_SMS.", "_push.", "_campaign.")
 """Event types Pinpoint writes when it sends a message or learns its outcome."""
 
+JOURNEY_PREFIXES: Final = (*MESSAGE_PREFIXES, "_journey.")
+"""Message event types and ``_journey.send`` (see :func:`is_sent`)."""
+
 CAMPAIGN_ID: Final = "campaign_id"
 JOURNEY_ID: Final = "journey_id"
+JOURNEY_ACTIVITY_ID: Final = "journey_activity_id"
 COUNTRY: Final = "iso_country_code"
 RECORD_STATUS: Final = "record_status"
 DELIVERY_TYPE: Final = "delivery_type"
@@ -64,6 +77,12 @@ facts table's key stays within PostgreSQL's index row limit whatever a client se
 
 def is_message(event_type: str) -> bool:
     return event_type.startswith(MESSAGE_PREFIXES)
+
+
+def is_sent(event_type: str) -> bool:
+    """A message event or ``_journey.send``: what Clarion sent and how it went, which says
+    nothing of the endpoint's own use of the app (no activity, session or recency)."""
+    return event_type.startswith(JOURNEY_PREFIXES)
 
 
 def sender(attributes: Mapping[str, str]) -> str | None:
@@ -105,3 +124,20 @@ def _code(attributes: Mapping[str, str], name: str) -> str:
 def _whole_number(text: str) -> int:
     """Attribute values are strings; ``number_of_message_parts`` is written like ``"2"``."""
     return int(text) if text.isascii() and text.isdigit() else 0
+
+
+def journey_counts(events: Iterable[tuple[str, Mapping[str, Any]]]) -> Counter[JourneyMessageKey]:
+    """What (day, event) pairs add to the journey message rollup: one per message event or
+    ``_journey.send`` carrying a ``journey_id``, under its ``journey_activity_id`` ("" if
+    none). Campaign events never carry a ``journey_id``; any other event is left out."""
+    counts: Counter[JourneyMessageKey] = Counter()
+    for day, event in events:
+        event_type = event["EventType"]
+        if not is_sent(event_type):
+            continue
+        attributes = event.get("Attributes") or {}
+        journey = attributes.get(JOURNEY_ID)
+        if journey:
+            activity = attributes.get(JOURNEY_ACTIVITY_ID, "")
+            counts[JourneyMessageKey(journey, day, event_type, activity)] += 1
+    return counts

@@ -14,6 +14,7 @@ from clarion.endpoints.service import Endpoints, Update
 from clarion.errors import BadRequest, PayloadTooLarge
 from clarion.events import messages, rules
 from clarion.events.sessions import track
+from clarion.store import analytics
 from clarion.store.database import Database
 from clarion.store.endpoints import EndpointWriter
 from clarion.store.events import Activity, EventWriter
@@ -141,9 +142,10 @@ class Events:
 
     def record(self, conn: Any, app_id: str, candidates: list[Accepted]) -> list[Accepted]:
         """Store checked events and fold them into the rollups, in the caller's transaction;
-        returns the events refused for the custom-event-type quota. Message events (what
-        Clarion sent and how it went) say nothing of the endpoint's own use of the app: they
-        count in the message rollups, not as activity, sessions or recency. Events of an
+        returns the events refused for the custom-event-type quota. Message events and
+        ``_journey.send`` (what Clarion sent and how it went) say nothing of the endpoint's own
+        use of the app: they count in the message rollups (a journey's in its own), not as
+        activity, sessions or recency. Events of an
         address that is no endpoint count in the per-day totals only."""
         writer = EventWriter(conn, app_id)
         ordinals = writer.ordinals({c.endpoint_key for c in candidates})
@@ -170,7 +172,7 @@ class Events:
         per_endpoint: dict[int, list[Accepted]] = defaultdict(list)
         for c in fresh:
             ordinal = ordinals.get(c.endpoint_key)
-            if ordinal is not None and not messages.is_message(c.event["EventType"]):
+            if ordinal is not None and not messages.is_sent(c.event["EventType"]):
                 per_endpoint[ordinal].append(c)
             _count(rollup, ordinal, c)
         activity = writer.activity(per_endpoint)
@@ -192,6 +194,8 @@ class Events:
             changed[ordinal] = Activity(first_day, state)
         writer.save_activity(changed)
         writer.apply(rollup)
+        journeys = messages.journey_counts((rules.day_of(c.timestamp_ms), c.event) for c in fresh)
+        analytics.add_journey_messages(conn, app_id, journeys)
         return refused
 
     def _within_type_quota(
@@ -220,7 +224,7 @@ def _count(rollup: Rollup, ordinal: int | None, accepted: Accepted) -> None:
     event = accepted.event
     event_type = event["EventType"]
     day = rules.day_of(accepted.timestamp_ms)
-    message = messages.is_message(event_type)
+    message = messages.is_sent(event_type)
     if ordinal is not None and not message:
         rollup.active[day].add(ordinal)
     rollup.events[(day, event_type)] += 1
@@ -235,7 +239,7 @@ def _count(rollup: Rollup, ordinal: int | None, accepted: Accepted) -> None:
         totals.purchases += 1
         totals.quantity += bought.quantity
         totals.revenue += bought.revenue
-    if message:
+    if messages.is_message(event_type):
         _count_message(rollup, ordinal, day, event)
 
 

@@ -73,6 +73,8 @@ def events(
     found = _channel_events(channel, message, outcome, detail, extra)
     if "campaign_id" in extra:
         found.append(campaign_send(channel, extra, _SEND_STATUS.get(outcome, "FAILURE")))
+    elif "journey_id" in extra:
+        found.append(journey_send(channel, extra, _SEND_STATUS.get(outcome, "FAILURE")))
     return found
 
 
@@ -82,6 +84,16 @@ def campaign_send(channel: str, context: Mapping[str, str], send_status: str) ->
     return DeliveryEvent(
         "_campaign.send",
         {**context, "delivery_type": channel, "campaign_send_status": send_status},
+    )
+
+
+def journey_send(channel: str, context: Mapping[str, str], send_status: str) -> DeliveryEvent:
+    """``_journey.send``: one per message a journey activity sent, carrying the journey,
+    activity and run ids of ``context``, the activity's type (EMAIL, SMS, PUSH or CUSTOM) and
+    ``journey_send_status`` (SUCCESS, FAILURE, OPT_OUT or TIMEOUT)."""
+    return DeliveryEvent(
+        "_journey.send",
+        {**context, "delivery_type": channel, "journey_send_status": send_status},
     )
 
 

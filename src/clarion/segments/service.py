@@ -119,13 +119,28 @@ class Segments:
         )
         if found is None:
             raise NotFound(f"Segment {segment_id} has no version {version}")
-        scope = membership.Scope(
+        return membership.condition(segment_id, found.definition, self._scope(app_id))
+
+    def dimensions_condition(
+        self, app_id: str, dimensions: Mapping[str, Any]
+    ) -> sa.ColumnElement[bool]:
+        """Endpoints that meet SegmentDimensions as one SQL condition (a journey split's)."""
+        return membership.condition("", {"Dimensions": dimensions}, self._scope(app_id))
+
+    def revision(self, app_id: str, segment_id: str) -> str:
+        """What changes when the segment's members may have: a new version, or an import
+        into an imported segment (its ImportDefinition's size and channel counts)."""
+        found = self._latest(app_id, segment_id)
+        imported = found.definition.get("ImportDefinition") or {}
+        return f"{found.version}:{found.last_modified_date}:{sorted(imported.items())}"
+
+    def _scope(self, app_id: str) -> membership.Scope:
+        return membership.Scope(
             app_id,
             lambda source, at: self._definition_of(app_id, source, at),
             epoch_ms(self.clock()),
             self.repo.db.dialect,
         )
-        return membership.condition(segment_id, found.definition, scope)
 
     def exists(self, app_id: str, segment_id: str) -> bool:
         return self.repo.latest(app_id, segment_id) is not None

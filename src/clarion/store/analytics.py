@@ -1,6 +1,7 @@
 """Reads over the per-day analytics rollups and the endpoint facet counts, and for the funnel
 and the campaign metrics the rollups cannot answer the raw events of the types they read,
-through the ``(app_id, event_type, timestamp_ms)`` index.
+through the ``(app_id, event_type, timestamp_ms)`` index. Also the journey message rollup, both
+its write (in the ingesting transaction) and its read, since nothing else uses it.
 
 Every query is keyed by app and bounded by days. Tables whose primary key continues past the day
 (``daily_events``, ``daily_attributes``, ``daily_metrics``, ``daily_message_endpoints``,
@@ -16,16 +17,19 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from pyroaring import BitMap
+from sqlalchemy.engine import Connection
 
 from clarion.store.database import Database
+from clarion.store.events import _adding_upsert
 from clarion.store.schema import (
     daily_active,
     daily_attributes,
     daily_events,
+    daily_journey_messages,
     daily_message_endpoints,
     daily_message_facts,
     daily_metrics,
@@ -550,3 +554,78 @@ def event_tallies(
         EventTally(_day(row[0]), row[1], tuple(row[2 : 2 + width]), row[2 + width], row[-1])
         for row in rows
     ]
+
+
+# --- Journey messages -------------------------------------------------------------------------
+
+
+class JourneyMessageKey(NamedTuple):
+    """The key of one ``daily_journey_messages`` row; an event without
+    ``journey_activity_id`` is counted under activity ""."""
+
+    journey_id: str
+    day: str
+    event_type: str
+    activity_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyMessageCount:
+    """A journey's message events of a type over a range, for one activity or ("") all."""
+
+    activity_id: str
+    event_type: str
+    count: int
+
+
+def add_journey_messages(
+    conn: Connection, app_id: str, counts: Mapping[JourneyMessageKey, int]
+) -> None:
+    """Add a batch's journey message counts to the stored ones, in the caller's transaction;
+    in key order, so concurrent batches on PostgreSQL lock shared rows in the same order."""
+    if not counts:
+        return
+    postgres = conn.dialect.name == "postgresql"
+    statement = _adding_upsert(
+        postgres, daily_journey_messages, JourneyMessageKey._fields, ("count",), (), ()
+    )
+    rows = [{"app_id": app_id, **key._asdict(), "count": counts[key]} for key in sorted(counts)]
+    conn.execute(statement, rows)
+
+
+@functools.cache
+def _journey_messages(by_activity: bool) -> sa.Select[Any]:
+    rows = daily_journey_messages.c
+    grouped = (rows.activity_id,) if by_activity else ()
+    return (
+        sa.select(*(grouped or (sa.literal_column("''"),)), rows.event_type, _sum(rows.count))
+        .where(
+            rows.app_id == sa.bindparam("app_id"),
+            rows.journey_id == sa.bindparam("journey_id"),
+            _on_days(rows.day),
+            rows.event_type.in_(sa.bindparam("event_types", expanding=True)),
+        )
+        .group_by(*grouped, rows.event_type)
+    )
+
+
+def journey_messages(
+    db: Database,
+    app_id: str,
+    journey_id: str,
+    event_types: Iterable[str],
+    days: Sequence[date],
+    *,
+    by_activity: bool,
+) -> list[JourneyMessageCount]:
+    """The journey's message events of ``event_types`` over ``days``, summed in the database
+    per activity when ``by_activity``, else over the whole journey (activity "")."""
+    params = {
+        "app_id": app_id,
+        "journey_id": journey_id,
+        "days": _day_texts(days),
+        "event_types": sorted(event_types),
+    }
+    with db.read() as conn:
+        rows = conn.execute(_journey_messages(by_activity), params).all()
+    return [JourneyMessageCount(*row) for row in rows]

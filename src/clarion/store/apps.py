@@ -34,6 +34,10 @@ from clarion.store.schema import (
     event_types,
     events,
     jobs,
+    journey_counters,
+    journey_participants,
+    journey_runs,
+    journeys,
     otp_codes,
     segment_members,
     segment_versions,
@@ -70,6 +74,10 @@ _APP_TABLES = (
     otp_codes,
     email_tracking,
     email_engagements,
+    journeys,
+    journey_runs,
+    journey_participants,
+    journey_counters,
 )
 
 _APP_EXISTS = sa.select(apps.c.seq).where(apps.c.id == sa.bindparam("app_id"))

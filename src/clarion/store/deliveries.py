@@ -92,12 +92,18 @@ class DeliveryRepository:
 
     def known_sources(self, conn: Connection, keys: Sequence[str]) -> set[str]:
         """Which of these source keys the ledger already holds (a resumed campaign run)."""
+        return set(self.source_statuses(conn, keys))
+
+    def source_statuses(self, conn: Connection, keys: Sequence[str]) -> dict[str, str]:
+        """The status of each message the ledger holds under one of these source keys."""
         if not keys:
-            return set()
+            return {}
         rows = conn.execute(
-            sa.select(deliveries.c.source_key).where(deliveries.c.source_key.in_(list(keys)))
+            sa.select(deliveries.c.source_key, deliveries.c.status).where(
+                deliveries.c.source_key.in_(list(keys))
+            )
         )
-        return {row[0] for row in rows}
+        return {row[0]: row[1] for row in rows}
 
     def counts(
         self,

@@ -491,3 +491,88 @@ campaign_runs = sa.Table(
     sa.UniqueConstraint("app_id", "campaign_id", "scheduled_ms", "treatment_id"),
     sa.Index("ix_campaign_runs_state", "state", "due_ms"),
 )
+
+# --- journeys ---
+# A journey is one row (Pinpoint keeps no journey versions). Each run is one reading of the
+# start condition (a segment walk, or the life of an event-started journey); ``position`` is
+# where its segment walk resumes. Every participant is a row: where it stands in the journey
+# (``activity_id``), when it is due to move on (``due_ms``: a wait's end, an evaluation
+# window's end, the end of a quiet time), and who holds it (``lease_until_ms``). Counters
+# are the execution metrics, per run and activity ("" for the journey itself).
+
+journeys = sa.Table(
+    "journeys",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("app_id", sa.String(64), nullable=False),
+    sa.Column("id", sa.String(64), nullable=False),
+    sa.Column("creation_date", sa.String(32), nullable=False),
+    sa.Column("last_modified_date", sa.String(32), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("definition", Json, nullable=False),
+    sa.UniqueConstraint("app_id", "id"),
+    sa.Index("ix_journeys_state", "state"),
+)
+
+journey_runs = sa.Table(
+    "journey_runs",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("app_id", sa.String(64), nullable=False),
+    sa.Column("journey_id", sa.String(64), nullable=False),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("creation_ms", sa.BigInteger, nullable=False),
+    sa.Column("last_update_ms", sa.BigInteger, nullable=False),
+    sa.Column("position", Json, nullable=False),
+    sa.Column("lease_until_ms", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("app_id", "journey_id", "run_id"),
+    sa.Index("ix_journey_runs_status", "status"),
+)
+
+journey_participants = sa.Table(
+    "journey_participants",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("app_id", sa.String(64), nullable=False),
+    sa.Column("journey_id", sa.String(64), nullable=False),
+    sa.Column("endpoint_key", sa.String(256), nullable=False),
+    sa.Column("entry", sa.Integer, nullable=False),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("activity_id", sa.String(128), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("entered_ms", sa.BigInteger, nullable=False),
+    sa.Column("arrived_ms", sa.BigInteger, nullable=False),
+    sa.Column("due_ms", sa.BigInteger, nullable=False),
+    sa.Column("lease_until_ms", sa.BigInteger, nullable=False),
+    sa.Column("waiting", sa.Boolean, nullable=False),
+    sa.UniqueConstraint("app_id", "journey_id", "endpoint_key", "entry"),
+    sa.Index("ix_journey_participants_due", "state", "due_ms"),
+)
+
+journey_counters = sa.Table(
+    "journey_counters",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("journey_id", sa.String(64), primary_key=True),
+    sa.Column("run_id", sa.String(64), primary_key=True),
+    sa.Column("activity_id", sa.String(128), primary_key=True),
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+)
+
+# --- journey message rollups ---
+# Message events a journey sent, per day, event type and activity (``journey_activity_id``, ""
+# when absent): what the journey engagement metrics count, read with one key seek per journey.
+
+daily_journey_messages = sa.Table(
+    "daily_journey_messages",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("journey_id", sa.String(256), primary_key=True),
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("event_type", sa.String(64), primary_key=True),
+    sa.Column("activity_id", sa.String(256), primary_key=True),
+    sa.Column("count", sa.BigInteger, nullable=False),
+)

@@ -40,6 +40,7 @@ def operations() -> dict[str, Operation]:
         events,
         inapp,
         jobs,
+        journeys,
         messages,
         phone,
         segments,
@@ -83,6 +84,22 @@ def operations() -> dict[str, Operation]:
         "GetExportJob": Operation(jobs.get_export_job),
         "GetExportJobs": Operation(jobs.get_export_jobs),
         "GetSegmentExportJobs": Operation(jobs.get_segment_export_jobs),
+        "CreateJourney": Operation(journeys.create_journey),
+        "GetJourney": Operation(journeys.get_journey),
+        "UpdateJourney": Operation(journeys.update_journey),
+        "UpdateJourneyState": Operation(journeys.update_journey_state),
+        "DeleteJourney": Operation(journeys.delete_journey),
+        "ListJourneys": Operation(journeys.list_journeys),
+        "GetJourneyRuns": Operation(journeys.get_journey_runs),
+        "GetJourneyDateRangeKpi": Operation(journeys.get_journey_date_range_kpi),
+        "GetJourneyExecutionMetrics": Operation(journeys.get_journey_execution_metrics),
+        "GetJourneyExecutionActivityMetrics": Operation(
+            journeys.get_journey_execution_activity_metrics
+        ),
+        "GetJourneyRunExecutionMetrics": Operation(journeys.get_journey_run_execution_metrics),
+        "GetJourneyRunExecutionActivityMetrics": Operation(
+            journeys.get_journey_run_execution_activity_metrics
+        ),
         "SendMessages": Operation(messages.send_messages),
         "SendUsersMessages": Operation(messages.send_users_messages),
         "SendOTPMessage": Operation(messages.send_otp_message),
@@ -115,7 +132,14 @@ def operations() -> dict[str, Operation]:
 def native_routes() -> list[native.Route]:
     """Clarion's own routes, for what Pinpoint's API lacks."""
     from clarion.api import native
-    from clarion.api.handlers import campaign_kpis, reports, segments, tracking, webpush
+    from clarion.api.handlers import (
+        campaign_kpis,
+        journeys,
+        reports,
+        segments,
+        tracking,
+        webpush,
+    )
 
     return [
         native.Route(
@@ -141,4 +165,15 @@ def native_routes() -> list[native.Route]:
             "PUT", "/clarion/v1/apps/{application-id}/email-tracking", tracking.put_email_tracking
         ),
         native.Route("GET", "/clarion/v1/web-push/public-key", webpush.web_push_public_key),
+        native.Route(
+            "POST",
+            "/clarion/v1/apps/{application-id}/journeys/{journey-id}/simulate",
+            journeys.simulate_journey,
+        ),
+        native.Route(
+            "GET", "/clarion/v1/apps/{application-id}/contact-center", journeys.get_contact_center
+        ),
+        native.Route(
+            "PUT", "/clarion/v1/apps/{application-id}/contact-center", journeys.put_contact_center
+        ),
     ]

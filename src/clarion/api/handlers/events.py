@@ -12,6 +12,6 @@ def put_events(ctx: Context, params: Input) -> Output:
         params["EventsRequest"]["BatchItem"],
         ctx.request_id,
         ctx.body_size,
-        ctx.clarion.engine,
+        ctx.clarion.triggers,
     )
     return {"EventsResponse": results}
