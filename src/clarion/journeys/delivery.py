@@ -13,7 +13,6 @@ has no Amazon Connect, so a hand-off is a web hook call the app's own contact ce
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -83,7 +82,7 @@ class Delivery:
         """Web hooks users named: an outbound-policy client."""
         self.contact_center = contact_center
         self.clock = clock
-        self._rates: dict[str, tuple[float, int]] = {}
+        self._rates: dict[str, tuple[int, int]] = {}
 
     def send(
         self,
@@ -103,11 +102,12 @@ class Delivery:
         return stays
 
     def may_send(self, plan: Plan) -> bool:
-        """MessagesPerSecond, kept by each node for itself."""
+        """MessagesPerSecond, kept by each node for itself, per second of the engine's clock:
+        the clock that also says when a participant held back here is tried again."""
         rate = plan.limits.messages_per_second
         if rate is None:
             return True
-        second = time.monotonic() // 1
+        second = epoch_ms(self.clock()) // 1000
         started, sent = self._rates.get(plan.id, (second, 0))
         if started != second:
             started, sent = second, 0

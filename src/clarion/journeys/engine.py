@@ -251,9 +251,12 @@ class JourneyEngine:
             documents = members_among(conn, app_id, condition, keys)
             candidates = []
             for hit in hits:
+                # Produced before any filtering, as ``admit`` counts the candidates it gets.
                 if journey.state == "PAUSED":
+                    counts[(run.run_id, "", metrics.PRODUCED)] += 1
                     counts[(run.run_id, "", metrics.PAUSED)] += 1
                 elif hit.endpoint_key not in documents:
+                    counts[(run.run_id, "", metrics.PRODUCED)] += 1
                     counts[(run.run_id, "", metrics.FILTERED_OUT_BY_SEGMENT)] += 1
                 else:
                     candidates.append((hit.endpoint_key, documents[hit.endpoint_key]))

@@ -104,11 +104,13 @@ def _refusal(plan: Plan, before: Any, now_ms: int) -> str | None:
 
 def _first_due(plan: Plan, document: Mapping[str, Any], now: datetime) -> int:
     """When a new participant takes its first step: at once, or, for a LocalTime journey,
-    when its own clock reaches the journey's StartTime."""
+    when its own clock reaches the journey's StartTime (the wall-clock time StartTime is in
+    Schedule.Timezone)."""
     if not plan.local_time or plan.start is None:
         return epoch_ms(now)
     zone = participant_zone(document, plan.zone_methods)
-    return max(epoch_ms(now), epoch_ms(local_send_time(plan.start, zone, plan.zone)))
+    wall = plan.start.astimezone(plan.zone).replace(tzinfo=None)
+    return max(epoch_ms(now), epoch_ms(local_send_time(wall, zone, plan.zone)))
 
 
 def new_run(
