@@ -116,6 +116,10 @@ class Harness:
     clock: Clock
     pinpoint: Any
     sink: TimedRecorder
+    url: str = ""
+    """The server's base URL, for requests boto3 cannot make (Clarion's own routes)."""
+    key: tuple[str, str] = ("", "")
+    """The access key id and secret the boto3 client signs with."""
 
     def tick(self) -> None:
         """What the engine's threads would do now: plan due runs, work them, send the
@@ -267,9 +271,11 @@ class Harness:
 
 
 @contextmanager
-def running(data_dir: Path, database_url: str | None, start: datetime) -> Iterator[Harness]:
+def running(
+    data_dir: Path, database_url: str | None, start: datetime, **settings: Any
+) -> Iterator[Harness]:
     """A Clarion server on ``start``'s clock, sending e-mail to an SMTP sink; a boto3 client
-    signed on that clock."""
+    signed on that clock. ``settings`` are further Settings (e.g. ``sms_url``, ``fcm_url``)."""
     clock = Clock(start)
     sink = TimedRecorder()
     with smtp_server(sink) as smtp_port:
@@ -280,6 +286,7 @@ def running(data_dir: Path, database_url: str | None, start: datetime) -> Iterat
                 email_url=f"smtp://127.0.0.1:{smtp_port}",
                 retry_base_seconds=0.1,
                 retry_max_seconds=0.5,
+                **settings,
             ),
             clock=clock,
         )
@@ -301,7 +308,7 @@ def running(data_dir: Path, database_url: str | None, start: datetime) -> Iterat
                     aws_secret_access_key=secret,
                     config=Config(retries={"max_attempts": 1, "mode": "standard"}),
                 )
-                yield Harness(core, clock, pinpoint, sink)
+                yield Harness(core, clock, pinpoint, sink, url, (access_key_id, secret))
         finally:
             core.dispatcher.stop()
             core.close()
