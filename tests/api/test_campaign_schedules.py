@@ -6,14 +6,12 @@ GetCampaignActivities and the campaign and application KPIs report, on SQLite an
 from __future__ import annotations
 
 import json
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from tests.api.campaign_harness import Harness, email, person, running, stamp
@@ -21,24 +19,6 @@ from tests.delivery.conftest import Answer, HttpPeer
 
 START = datetime(2027, 1, 4, 10, 0, tzinfo=UTC)
 """A Monday morning, five weeks after this was written: every test's clock starts here."""
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    """None for SQLite; for PostgreSQL a schema of its own in the session's test database, so
-    that no other test's server, whose engine runs on the real clock, plans these campaigns."""
-    if request.param == "sqlite":
-        yield None
-        return
-    base: str = request.getfixturevalue("postgres_url")
-    schema = f"campaigns_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{base}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from clarion.store.schema import journey_counters, journey_participants, journey_runs
-from tests.api import test_journeys as base
 from tests.api.campaign_harness import MEMBERS, Harness, person, rows, running, stamp
 from tests.api.test_journeys import (
     START,
@@ -41,7 +40,6 @@ from tests.api.test_journeys import (
 from tests.delivery.conftest import Answer, HttpPeer
 from tests.delivery.test_fcm import Google, google, service_json
 
-database_url = base.database_url
 """The same fixture as test_journeys.py's: SQLite, and PostgreSQL in a schema of its own."""
 
 ROLE = "arn:aws:iam::123456789012:role/pinpoint-import"

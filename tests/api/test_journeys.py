@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from botocore.exceptions import ClientError
 
@@ -23,24 +21,6 @@ from tests.delivery.conftest import Answer, HttpPeer
 
 START = datetime(2027, 1, 4, 10, 0, tzinfo=UTC)
 """A Monday morning: every test's clock starts here."""
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    """None for SQLite; for PostgreSQL a schema of its own, so no other server's engine (on the
-    real clock) moves these journeys."""
-    if request.param == "sqlite":
-        yield None
-        return
-    base: str = request.getfixturevalue("postgres_url")
-    schema = f"journeys_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{base}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture

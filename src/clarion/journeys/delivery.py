@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -52,15 +51,6 @@ _LEDGER_OUTCOMES = {
 (to be tried again) counts once it settles in the journey's KPIs, not here."""
 
 
-@dataclass(frozen=True)
-class Stay:
-    """A participant that stays at its message activity until ``until_ms`` (quiet time,
-    closed hours, the send rate, a web hook that did not answer)."""
-
-    until_ms: int
-    waiting: bool = True
-
-
 class HookUnavailable(Exception):
     pass
 
@@ -90,10 +80,10 @@ class Delivery:
         sending: Sequence[tuple[Participant, str]],
         documents: Mapping[str, Mapping[str, Any]],
         counts: Counts,
-    ) -> dict[int, Stay]:
+    ) -> dict[int, int]:
         """Send what each (participant, activity id) is due; the participants that stay
         where they are, by seq. Outcomes are added to ``counts``."""
-        stays: dict[int, Stay] = {}
+        stays: dict[int, int] = {}
         groups: dict[tuple[str, str], list[Participant]] = {}
         for participant, activity_id in sending:
             groups.setdefault((activity_id, participant.run_id), []).append(participant)
@@ -128,7 +118,7 @@ class _Activity:
         run_id: str,
         documents: Mapping[str, Mapping[str, Any]],
         counts: Counts,
-        stays: dict[int, Stay],
+        stays: dict[int, int],
     ) -> None:
         self.delivery = delivery
         self.plan = plan
@@ -233,7 +223,7 @@ class _Activity:
                 )
                 continue
             if not self.delivery.may_send(plan):
-                self.stays[participant.seq] = Stay(epoch_ms(now) + THROTTLE_RETRY_MS)
+                self.stays[participant.seq] = epoch_ms(now) + THROTTLE_RETRY_MS
                 continue
             ready.append(participant)
         return ready
@@ -242,7 +232,7 @@ class _Activity:
         """WaitForQuietTime: the participant waits at the activity until it may be sent to;
         otherwise the message is skipped and the participant moves on."""
         if self.plan.wait_for_quiet_time and until is not None:
-            self.stays[participant.seq] = Stay(epoch_ms(until))
+            self.stays[participant.seq] = epoch_ms(until)
         else:
             self.count(outcome)
 
@@ -347,7 +337,7 @@ class _Activity:
                 error,
             )
             for p in ready:
-                self.stays[p.seq] = Stay(epoch_ms(self.now) + HOOK_RETRY_MS)
+                self.stays[p.seq] = epoch_ms(self.now) + HOOK_RETRY_MS
             return
         self.count("SUCCESS", len(ready))
         with self.delivery.db.write() as conn:

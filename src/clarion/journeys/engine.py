@@ -300,14 +300,19 @@ class JourneyEngine:
             documents = members_among(
                 conn, app_id, sa.true(), {p.endpoint_key for p in participants}
             )
-        walk = _Walk(self, plan, documents)
+        walk = _Walk(self, plan, documents, min(p.entered_ms for p in participants))
         for participant in participants:
             walk.go(participant)
         stays = self.delivery.send(plan, walk.sending, documents, walk.counts)
         for participant, activity_id in walk.sending:
-            stay = stays.get(participant.seq)
-            if stay is not None:
-                walk.hold(participant, activity_id, stay.until_ms, waiting=stay.waiting)
+            until_ms = stays.get(participant.seq)
+            if until_ms is not None:
+                arrived = (
+                    participant.arrived_ms
+                    if activity_id == participant.activity_id
+                    else walk.now_ms
+                )
+                walk.hold(participant, activity_id, until_ms, arrived)
             else:
                 walk.leave_activity(participant, activity_id)
         now_ms = epoch_ms(self.clock())
@@ -332,10 +337,13 @@ class JourneyEngine:
 class _Walk:
     """Participants of one journey taken through the activities that need no message."""
 
-    def __init__(self, engine: JourneyEngine, plan: Plan, documents: Mapping[str, Any]) -> None:
+    def __init__(
+        self, engine: JourneyEngine, plan: Plan, documents: Mapping[str, Any], since_ms: int
+    ) -> None:
         self.engine = engine
         self.plan = plan
         self.documents = documents
+        self.since_ms = since_ms
         self.now = engine.clock()
         self.now_ms = epoch_ms(self.now)
         self.counts: entry.Counts = Counter()
@@ -356,12 +364,12 @@ class _Walk:
                 return
             activity = self.plan.activities[activity_id]
             kind = steps.kind(activity)
-            if kind in steps.MESSAGE_KINDS or kind == "ContactCenter":
+            if kind in steps.MESSAGE_KINDS:
                 self.sending.append((participant, activity_id))
                 return
             timer = self._timer(activity, kind, arrived) if not waiting else None
             if timer is not None and timer > self.now_ms:
-                self.hold(participant, activity_id, timer, waiting=True, arrived_ms=arrived)
+                self.hold(participant, activity_id, timer, arrived)
                 if kind == "Wait":
                     self.counts[
                         (participant.run_id, activity_id, metrics.wait_metrics().started)
@@ -408,22 +416,15 @@ class _Walk:
 
     def facts(self) -> _Facts:
         if self._facts is None:
-            self._facts = _Facts(self.engine, self.plan, self.documents)
+            self._facts = _Facts(self.engine, self.plan, self.documents, self.since_ms)
         return self._facts
 
     def hold(
-        self,
-        participant: Participant,
-        activity_id: str,
-        until_ms: int,
-        *,
-        waiting: bool,
-        arrived_ms: int | None = None,
+        self, participant: Participant, activity_id: str, until_ms: int, arrived_ms: int
     ) -> None:
-        arrived = participant.arrived_ms if arrived_ms is None else arrived_ms
-        if activity_id != participant.activity_id and arrived_ms is None:
-            arrived = self.now_ms
-        self.moves.append(Move(participant, activity_id, until_ms, arrived, waiting))
+        """The participant stays at ``activity_id`` (reached at ``arrived_ms``) until
+        ``until_ms``: a timer it started there, or a message that may not go yet."""
+        self.moves.append(Move(participant, activity_id, until_ms, arrived_ms, True))
 
     def leave_activity(self, participant: Participant, activity_id: str) -> None:
         """A message activity is done with the participant: on to the next activity, due at
@@ -442,10 +443,14 @@ class _Walk:
 class _Facts:
     """What split conditions are judged on, read once for all of a step's participants."""
 
-    def __init__(self, engine: JourneyEngine, plan: Plan, documents: Mapping[str, Any]) -> None:
+    def __init__(
+        self, engine: JourneyEngine, plan: Plan, documents: Mapping[str, Any], since_ms: int
+    ) -> None:
         self.engine = engine
         self.plan = plan
         self.documents = documents
+        self.since_ms = since_ms
+        """The earliest entry among the step's participants: no condition looks further back."""
         self._events: dict[str, list[tuple[int, dict[str, Any]]]] | None = None
         self._segments: dict[str, set[str]] = {}
         self._matchers: dict[str, EventMatcher] = {}
@@ -453,7 +458,7 @@ class _Facts:
     def of(self, participant: Participant) -> steps.Facts:
         if self._events is None:
             with self.engine.db.read() as conn:
-                self._events = events_since(conn, self.plan.app_id, self.documents, 0)
+                self._events = events_since(conn, self.plan.app_id, self.documents, self.since_ms)
         mine = [
             event
             for arrived, event in self._events.get(participant.endpoint_key, [])

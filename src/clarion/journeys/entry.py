@@ -23,7 +23,7 @@ from clarion.clock import epoch_ms
 from clarion.journeys import metrics
 from clarion.journeys.plan import Plan
 from clarion.journeys.zones import participant_zone
-from clarion.store.journeys import JourneyRepository, JourneyRun
+from clarion.store.journeys import Entries, JourneyRepository, JourneyRun
 
 Counts = Counter[tuple[str, str, str]]
 """Counter increments keyed (run id, activity id or "", metric name)."""
@@ -62,18 +62,11 @@ def admit(
             counts[(run, "", metrics.DUPLICATE_ENDPOINT)] += 1
             continue
         seen.add(key)
-        skip = plan.eligibility.reach(document, key, None).skip
-        if skip is Skip.OPT_OUT:
-            counts[(run, "", metrics.ENDPOINT_OPT_OUT)] += 1
-            continue
-        if skip is Skip.INACTIVE:
-            counts[(run, "", metrics.ENDPOINT_INACTIVE)] += 1
-            continue
         before = history.get(key)
-        refusal = _refusal(plan, before, now_ms) if before is not None else None
-        if refusal is not None:
-            if report_rejections:
-                counts[(run, "", refusal)] += 1
+        reason = kept_out(plan, key, document, before, now_ms)
+        if reason is not None:
+            if report_rejections or reason not in REJECTIONS:
+                counts[(run, "", reason)] += 1
             continue
         rows.append(
             {
@@ -84,7 +77,7 @@ def admit(
                 "run_id": run,
                 "activity_id": plan.start_activity,
                 "entered_ms": now_ms,
-                "due_ms": _first_due(plan, document, now),
+                "due_ms": first_due(plan, document, now),
             }
         )
         counts[(run, "", metrics.ENTERED)] += 1
@@ -92,7 +85,22 @@ def admit(
     return len(rows)
 
 
-def _refusal(plan: Plan, before: Any, now_ms: int) -> str | None:
+REJECTIONS = (metrics.ACTIVE_ENDPOINT_REJECTED, metrics.REENTRY_CAP_EXCEEDED)
+"""Reasons that concern an endpoint's earlier entries, not the endpoint itself."""
+
+
+def kept_out(
+    plan: Plan, key: str, document: Mapping[str, Any], before: Entries | None, now_ms: int
+) -> str | None:
+    """Why the endpoint may not enter now (the metric that counts it), or None: it opted
+    out, is inactive, is in the journey already, or re-entry does not allow it yet."""
+    skip = plan.eligibility.reach(document, key, None).skip
+    if skip is Skip.OPT_OUT:
+        return metrics.ENDPOINT_OPT_OUT
+    if skip is Skip.INACTIVE:
+        return metrics.ENDPOINT_INACTIVE
+    if before is None:
+        return None
     if before.active:
         return metrics.ACTIVE_ENDPOINT_REJECTED
     if plan.reentry_cap is not None and before.count >= plan.reentry_cap:
@@ -102,7 +110,7 @@ def _refusal(plan: Plan, before: Any, now_ms: int) -> str | None:
     return None
 
 
-def _first_due(plan: Plan, document: Mapping[str, Any], now: datetime) -> int:
+def first_due(plan: Plan, document: Mapping[str, Any], now: datetime) -> int:
     """When a new participant takes its first step: at once, or, for a LocalTime journey,
     when its own clock reaches the journey's StartTime (the wall-clock time StartTime is in
     Schedule.Timezone)."""

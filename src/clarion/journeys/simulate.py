@@ -4,10 +4,11 @@ published — how many endpoints would reach each activity, and when.
 A dry run over the segment and data as they are now; nothing is sent and nothing written. It
 starts every endpoint that would enter (the start condition's segment; for an event-started
 journey, every endpoint of its segment or app, as if each reported the event now) at the
-journey's StartTime or now, and follows it through the activities with the engine's own
-rules: the same random draws, segment conditions judged on the endpoint as it is, waits
-added to its clock. Event conditions are judged on events that would have to arrive after
-it entered, which a dry run has none of: they take their false (or default) path.
+journey's StartTime or now (in a LocalTime journey, at StartTime on its own clock), and
+follows it through the activities with the engine's own rules: the same random draws,
+segment conditions judged on the endpoint as it is, waits added to its clock. Event
+conditions are judged on events that would have to arrive after it entered, which a dry run
+has none of: they take their false (or default) path.
 """
 
 from __future__ import annotations
@@ -15,14 +16,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from clarion.campaigns.eligibility import Skip
-from clarion.clock import iso
-from clarion.journeys import metrics, steps
+from clarion.clock import epoch_ms, iso
+from clarion.journeys import entry, metrics, steps
 from clarion.journeys.engine import MAX_HOPS, JourneyEngine
 from clarion.journeys.plan import Plan
 from clarion.journeys.service import Journeys
@@ -70,13 +70,15 @@ class Simulator:
             with self.engine.db.read() as conn:
                 history = self.engine.repo.entries(conn, app_id, plan.id, [s.key for _, s in batch])
             for _, stored in batch:
-                refusal = self._refusal(plan, stored, history.get(stored.key))
-                if refusal is not None:
-                    kept_out[refusal] += 1
+                before = history.get(stored.key)
+                reason = entry.kept_out(plan, stored.key, stored.document, before, epoch_ms(now))
+                if reason is not None:
+                    kept_out[reason] += 1
                     continue
                 entering += 1
-                entry = history[stored.key].count + 1 if stored.key in history else 1
-                self._follow(plan, stored, entry, start, reached)
+                due_ms = entry.first_due(plan, stored.document, start)
+                number = before.count + 1 if before else 1
+                self._follow(plan, stored, number, _instant(due_ms), reached)
         return {
             "ApplicationId": app_id,
             "JourneyId": journey_id,
@@ -90,25 +92,11 @@ class Simulator:
             },
         }
 
-    def _refusal(self, plan: Plan, stored: StoredEndpoint, before: Any) -> str | None:
-        skip = plan.eligibility.reach(stored.document, stored.key, None).skip
-        if skip is Skip.OPT_OUT:
-            return metrics.ENDPOINT_OPT_OUT
-        if skip is Skip.INACTIVE:
-            return metrics.ENDPOINT_INACTIVE
-        if before is None:
-            return None
-        if before.active:
-            return metrics.ACTIVE_ENDPOINT_REJECTED
-        if plan.reentry_cap is not None and before.count >= plan.reentry_cap:
-            return metrics.REENTRY_CAP_EXCEEDED
-        return None
-
     def _follow(
         self,
         plan: Plan,
         stored: StoredEndpoint,
-        entry: int,
+        number: int,
         at: datetime,
         reached: dict[str, _Reached],
     ) -> None:
@@ -129,7 +117,7 @@ class Simulator:
                 at = steps.evaluation_end(activity, at) or at
                 path = steps.split(activity, facts)
             elif kind in ("RandomSplit", "Holdout"):
-                drawn = steps.draw(plan.id, stored.key, entry, activity_id)
+                drawn = steps.draw(plan.id, stored.key, number, activity_id)
                 if kind == "RandomSplit":
                     path = steps.random_branch(activity[kind].get("Branches") or [], drawn)
                 else:
@@ -174,3 +162,7 @@ class Simulator:
         if found.paths:
             answer["Paths"] = dict(sorted(found.paths.items()))
         return answer
+
+
+def _instant(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)

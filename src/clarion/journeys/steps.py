@@ -18,9 +18,11 @@ from typing import Any
 from clarion.channels.kinds import PUSH_CHANNELS, ChannelType
 from clarion.journeys.times import parse_duration, parse_timestamp
 
-MESSAGE_KINDS = ("EMAIL", "SMS", "PUSH", "CUSTOM")
 KINDS = (
-    *MESSAGE_KINDS,
+    "EMAIL",
+    "SMS",
+    "PUSH",
+    "CUSTOM",
     "Wait",
     "ConditionalSplit",
     "MultiCondition",
@@ -28,6 +30,9 @@ KINDS = (
     "Holdout",
     "ContactCenter",
 )
+"""An Activity's kind members; validation allows exactly one per activity."""
+MESSAGE_KINDS = frozenset({"EMAIL", "SMS", "PUSH", "CUSTOM", "ContactCenter"})
+"""Activities that send something (a ContactCenter hand-off is a web hook call)."""
 _SCALE = 10_000
 
 

@@ -87,6 +87,7 @@ from clarion.journeys.fields import (
 )
 from clarion.journeys.graph import Edge, find_cycle, leads_to, reachable
 from clarion.journeys.settings import check_settings
+from clarion.journeys.steps import KINDS, MESSAGE_KINDS
 from clarion.journeys.times import check_wait_time, parse_duration, parse_timestamp
 from clarion.numbers import INT32_MAX, version_number, whole_number
 
@@ -99,19 +100,6 @@ __all__ = [
     "validate_journey",
 ]
 
-ACTIVITY_KINDS = (
-    "EMAIL",
-    "SMS",
-    "PUSH",
-    "CUSTOM",
-    "Wait",
-    "ConditionalSplit",
-    "MultiCondition",
-    "RandomSplit",
-    "Holdout",
-    "ContactCenter",
-)
-MESSAGE_KINDS = frozenset({"EMAIL", "SMS", "PUSH", "CUSTOM", "ContactCenter"})
 TEMPLATE_TYPES = ("EMAIL", "SMS", "PUSH", "VOICE", "INAPP")
 MAX_ACTIVITIES = 40
 MAX_CONTACT_CENTER = 3
@@ -175,9 +163,9 @@ def _activity(
     where = f"{path}.{activity_id}"
     activity = mapping(value, where)
     optional_string(activity, "Description", where)
-    kind = one_of(activity, ACTIVITY_KINDS, where)
+    kind = one_of(activity, KINDS, where)
     if kind is None:
-        raise BadRequest(f"{where} needs one of {', '.join(ACTIVITY_KINDS)}: what it does")
+        raise BadRequest(f"{where} needs one of {', '.join(KINDS)}: what it does")
     where = f"{where}.{kind}"
     body = mapping(activity[kind], where)
     found.kinds[activity_id] = kind
