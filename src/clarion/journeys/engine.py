@@ -46,6 +46,8 @@ log = logging.getLogger("clarion.journeys")
 
 BATCH = 500
 LEASE_MS = 30_000
+WALK_BATCHES = 20
+"""Segment batches one step enters before it moves participants on."""
 MAX_HOPS = 200
 """More activities than a journey may have: a participant never visits one twice."""
 
@@ -152,7 +154,8 @@ class JourneyEngine:
 
     def _walk(self, plan: Plan, run: JourneyRun) -> int:
         """Enter the run's segment members from where its walk stopped, a batch a
-        transaction; stops when another node holds the walk or the engine stops."""
+        transaction, at most ``WALK_BATCHES`` of them before participants get their turn
+        (the next step carries on); nothing when another node holds the walk."""
         now_ms = epoch_ms(self.clock())
         if not self.repo.claim_run(run, now_ms, now_ms + LEASE_MS):
             return 0
@@ -161,7 +164,9 @@ class JourneyEngine:
         )
         after = int(run.position.get("after", -1))
         entered = 0
-        while not self.stopping.is_set():
+        for _ in range(WALK_BATCHES):
+            if self.stopping.is_set():
+                break
             batch = self.members.members_after(plan.app_id, where, after, BATCH)
             now = self.clock()
             counts: entry.Counts = Counter()
@@ -186,7 +191,8 @@ class JourneyEngine:
                     lease_until_ms=epoch_ms(now) + LEASE_MS if batch else 0,
                 )
             if not batch:
-                break
+                return entered
+        self.repo.update_run(None, run, lease_until_ms=0)
         return entered
 
     def _close_runs(self, plan: Plan, runs: Sequence[JourneyRun]) -> None:
