@@ -45,11 +45,6 @@ _ORDINALS = sa.select(endpoints.c.endpoint_id, endpoints.c.ordinal).where(
 _EVENT_TYPES = sa.select(event_types.c.event_type).where(
     event_types.c.app_id == sa.bindparam("app_id")
 )
-_STORED_EVENTS = sa.select(events.c.endpoint_key, events.c.event_id).where(
-    events.c.app_id == sa.bindparam("app_id"),
-    events.c.endpoint_key.in_(sa.bindparam("keys", expanding=True)),
-    events.c.event_id.in_(sa.bindparam("ids", expanding=True)),
-)
 _ACTIVITY = sa.select(endpoint_activity).where(
     endpoint_activity.c.app_id == sa.bindparam("app_id"),
     endpoint_activity.c.ordinal.in_(sa.bindparam("ordinals", expanding=True)),
@@ -95,12 +90,7 @@ class EventWriter:
         inserted, so a client re-sending a batch is not counted twice."""
         if not rows:
             return set()
-        keys = {row["endpoint_key"] for row in rows}
-        ids = {row["event_id"] for row in rows}
-        stored = self.conn.execute(
-            _STORED_EVENTS, {"app_id": self.app_id, "keys": list(keys), "ids": list(ids)}
-        )
-        seen = {(row.endpoint_key, row.event_id) for row in stored}
+        seen = self._stored({(row["endpoint_key"], row["event_id"]) for row in rows})
         fresh = [
             {**row, "event": orjson.dumps(row["event"]).decode()}
             for row in rows
@@ -108,6 +98,20 @@ class EventWriter:
         ]
         self._many(_insert_new(self.postgres, events), fresh)
         return {(row["endpoint_key"], row["event_id"]) for row in fresh}
+
+    def _stored(self, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which (endpoint key, event id) pairs are stored already: one probe of the unique
+        index per pair (a row-value IN would scan all the app's events on SQLite), with the
+        SQL written here, as building it through SQLAlchemy costs more than running it."""
+        mark = "%s" if self.postgres else "?"
+        values = ", ".join([f"({mark}, {mark})"] * len(pairs))
+        sql = (
+            f"SELECT e.endpoint_key, e.event_id FROM (VALUES {values}) AS v "
+            f"JOIN events AS e ON e.app_id = {mark} "
+            "AND e.endpoint_key = v.column1 AND e.event_id = v.column2"
+        )
+        flat = [value for pair in pairs for value in pair]
+        return {(row[0], row[1]) for row in self.conn.exec_driver_sql(sql, (*flat, self.app_id))}
 
     def activity(self, ordinals: Iterable[int]) -> dict[int, Activity]:
         query = _ACTIVITY.with_for_update() if self.postgres else _ACTIVITY
