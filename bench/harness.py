@@ -1,17 +1,22 @@
 """What every benchmark needs: a Clarion server in its own process on a fresh store, a baseline
-server on the same ASGI stack, and raw signed HTTP requests to replay."""
+server on the same ASGI stack, raw signed HTTP requests to replay, an SMTP sink in its own
+process, and a throw-away PostgreSQL database."""
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +27,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 HOST = "127.0.0.1"
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def free_port() -> int:
@@ -135,3 +141,52 @@ def run_bare(port: int, app: Any) -> None:
     import uvicorn
 
     uvicorn.run(app, host=HOST, port=port, log_config=None, access_log=False)
+
+
+def _count_mail(port: int, count: Synchronized[int], ready: Any) -> None:
+    from aiosmtpd.controller import Controller
+
+    class Counter:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            with count.get_lock():
+                count.value += 1
+            return "250 OK"
+
+    Controller(Counter(), hostname=HOST, port=port).start()
+    ready.set()
+    threading.Event().wait()
+
+
+@contextmanager
+def smtp_sink() -> Iterator[tuple[int, Synchronized[int]]]:
+    """An aiosmtpd sink on loopback in its own process, accepting every message: its port and
+    the count of messages it has accepted."""
+    port = free_port()
+    count: Synchronized[int] = multiprocessing.Value("q", 0)
+    ready = multiprocessing.Event()
+    sink = multiprocessing.Process(target=_count_mail, args=(port, count, ready), daemon=True)
+    sink.start()
+    if not ready.wait(30):
+        sink.terminate()
+        raise RuntimeError("the SMTP sink did not start")
+    try:
+        yield port, count
+    finally:
+        sink.terminate()
+        sink.join(10)
+
+
+@contextmanager
+def postgres_database(admin_url: str = DEFAULT_POSTGRES) -> Iterator[str]:
+    """A new, empty PostgreSQL database next to ``admin_url``'s, dropped afterwards."""
+    import psycopg
+
+    name = f"clarion_bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = admin_url.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
