@@ -31,6 +31,7 @@ from tests.api.test_journeys import (
     activity_metrics,
     journey,
     journey_metrics,
+    one_wait_two,
     open_mail,
     send_email,
     state,
@@ -686,11 +687,7 @@ def test_quiet_time_without_waiting_skips_the_message(h: Harness) -> None:
         h,
         app_id,
         segment_id,
-        {
-            "one": send_email("one", "wait"),
-            "wait": {"Wait": {"WaitTime": {"WaitFor": "PT14H"}, "NextActivity": "two"}},
-            "two": send_email("two"),
-        },
+        one_wait_two("PT14H"),
         "one",
         QuietTime={"Start": "18:00", "End": "08:00"},
     )
@@ -747,11 +744,7 @@ def test_closed_days_skip_messages_when_not_waiting(h: Harness) -> None:
         h,
         app_id,
         segment_id,
-        {
-            "one": send_email("one", "wait"),
-            "wait": {"Wait": {"WaitTime": {"WaitFor": "PT5H"}, "NextActivity": "two"}},
-            "two": send_email("two"),
-        },
+        one_wait_two("PT5H"),
         "one",
         SendingSchedule=True,
         OpenHours=OFFICE_HOURS,
@@ -945,11 +938,7 @@ def test_delete_journey_removes_its_runs_and_participants(h: Harness) -> None:
         h,
         app_id,
         segment_id,
-        {
-            "one": send_email("one", "wait"),
-            "wait": {"Wait": {"WaitTime": {"WaitFor": "PT1H"}, "NextActivity": "two"}},
-            "two": send_email("two"),
-        },
+        one_wait_two("PT1H"),
         "one",
     )
     h.tick()

@@ -41,6 +41,15 @@ def send_email(name: str, following: str | None = None) -> dict[str, Any]:
     return {"EMAIL": {"TemplateName": name, **({"NextActivity": following} if following else {})}}
 
 
+def one_wait_two(wait: str) -> dict[str, Any]:
+    """Activities: e-mail template "one", a wait of ``wait``, e-mail template "two"."""
+    return {
+        "one": send_email("one", "wait"),
+        "wait": {"Wait": {"WaitTime": {"WaitFor": wait}, "NextActivity": "two"}},
+        "two": send_email("two"),
+    }
+
+
 def journey(
     h: Harness, app_id: str, segment_id: str, activities: dict[str, Any], start: str, **members: Any
 ) -> str:
@@ -212,11 +221,7 @@ def test_pause_holds_resume_continues_cancel_stops(h: Harness) -> None:
         h,
         app_id,
         segment_id,
-        {
-            "one": send_email("one", "wait"),
-            "wait": {"Wait": {"WaitTime": {"WaitFor": "PT10M"}, "NextActivity": "two"}},
-            "two": send_email("two"),
-        },
+        one_wait_two("PT10M"),
         "one",
     )
     h.tick()
@@ -235,11 +240,7 @@ def test_pause_holds_resume_continues_cancel_stops(h: Harness) -> None:
         h,
         app_id,
         segment_id,
-        {
-            "one": send_email("one", "wait"),
-            "wait": {"Wait": {"WaitTime": {"WaitFor": "PT10M"}, "NextActivity": "two"}},
-            "two": send_email("two"),
-        },
+        one_wait_two("PT10M"),
         "one",
     )
     h.tick()
@@ -354,11 +355,7 @@ def test_end_time_stops_the_journey(h: Harness) -> None:
         h,
         app_id,
         segment_id,
-        {
-            "one": send_email("one", "wait"),
-            "wait": {"Wait": {"WaitTime": {"WaitFor": "P1D"}, "NextActivity": "two"}},
-            "two": send_email("two"),
-        },
+        one_wait_two("P1D"),
         "one",
         Schedule={"StartTime": stamp(START), "EndTime": stamp(START + timedelta(hours=2))},
     )
