@@ -22,13 +22,13 @@ def test_routing_table_covers_every_operation_of_the_model() -> None:
 
 
 def test_unbuilt_operation_answers_501_naming_itself(pinpoint: Any, app_id: str) -> None:
-    assert "ListJourneys" not in operations()
+    assert "GetRecommenderConfigurations" not in operations()
     with pytest.raises(ClientError) as excinfo:
-        pinpoint.list_journeys(ApplicationId=app_id)
+        pinpoint.get_recommender_configurations()
     response = excinfo.value.response
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 501
     assert response["Error"]["Code"] == "NotImplementedException"
-    assert "ListJourneys" in response["Error"]["Message"]
+    assert "GetRecommenderConfigurations" in response["Error"]["Message"]
 
 
 def test_unknown_path_is_not_found(server: Server) -> None:
